@@ -1,0 +1,36 @@
+# pgx developer entry points. Only python3 is required; everything else goes into .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv sysdeps demo test lint clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Test-time Debian tools; installed only when missing and we are root, skipped otherwise.
+sysdeps:
+	@if ! command -v bcftools >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing bcftools tabix"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bcftools tabix >/dev/null 2>&1; } \
+			|| echo "warning: could not install bcftools/tabix; tests needing them will skip" >&2; \
+	fi
+
+demo: venv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 2 --configfile config/config.yaml
+
+test: venv sysdeps
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/snakemake --lint
+
+clean:
+	rm -rf results/ logs/ .snakemake/ .pytest_cache/ .hypothesis/ out/
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -1,0 +1,11 @@
+# pgx workflow: per-sample star-allele calls, then a cohort table.
+# Every rule is a thin wrapper around one `pgx` subcommand.
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/call.smk"
+
+
+rule all:
+    input:
+        all_outputs(),

@@ -1,0 +1,5 @@
+"""Allow ``python -m pgx``."""
+
+from pgx.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""Encode VCF genotypes at a gene's defined positions into integer arrays for the matcher kernels.
+
+For every defined position ``p`` of a gene, the *allele vocabulary* is ``[REF] + ALTs`` of the
+definition (plus concrete bases of IUPAC codes used by named alleles). A sample's genotype at
+``p`` becomes two codes (haplotype slots), each an index into that vocabulary, or:
+
+* ``MISSING`` (-1): ``.`` in GT, or a partial call's empty slot; matches anything;
+* ``NO_COPY`` (-2): no second copy (haploid chrX/chrM call);
+* ``UNDOCUMENTED`` (-3): an allele that no definition knows; matches nothing.
+
+Per-position status (``STATUS_*``) says why a position is unusable: no record (absent), ``./.``,
+failed FILTER or FORMAT/FT, or a REF allele that disagrees with the definition.
+
+Phase: ``block[s, p]`` is a phase-block id. Positions in one block keep their slot order when
+diplotypes are built; an unphased heterozygous position is a block on its own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pgx.definitions.model import GeneDefinition
+from pgx.errors import InputError
+from pgx.io.vcf import MISSING as GT_MISSING
+from pgx.io.vcf import NO_COPY as GT_NO_COPY
+from pgx.io.vcf import SiteRecords
+
+MISSING = -1
+NO_COPY = -2
+UNDOCUMENTED = -3
+
+STATUS_OK = 0
+STATUS_ABSENT = 1  # no VCF record at the position
+STATUS_NOCALL = 2  # ./. (or all slots missing)
+STATUS_FILTERED = 3  # FILTER or FORMAT/FT not PASS
+STATUS_REF_MISMATCH = 4  # VCF REF disagrees with the definition (wrong build or representation)
+STATUS_REASON = {
+    STATUS_ABSENT: "no VCF record",
+    STATUS_NOCALL: "genotype is missing (./.)",
+    STATUS_FILTERED: "failed FILTER/FT",
+    STATUS_REF_MISMATCH: "VCF REF differs from the definition",
+}
+
+IUPAC = {
+    "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
+    "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT",
+}
+
+
+def expand_allele(allele: str) -> tuple[str, ...]:
+    """VCF allele strings an allele-definition cell stands for (IUPAC codes expanded)."""
+    if len(allele) == 1 and allele in IUPAC:
+        return tuple(IUPAC[allele])
+    return (allele,)
+
+
+def allele_vocabulary(gene: GeneDefinition) -> list[list[str]]:
+    """Per defined position: REF, the definition's ALTs, then any other concrete allele used."""
+    vocab = [[v.ref, *v.alts] for v in gene.variants]
+    for na in gene.alleles:
+        for i, cell in enumerate(na.alleles):
+            if cell is None:
+                continue
+            for a in expand_allele(cell):
+                if a not in vocab[i]:
+                    vocab[i].append(a)
+    return vocab
+
+
+@dataclass
+class GeneGenotypes:
+    """Encoded genotypes of all samples at one gene's defined positions."""
+
+    gene: GeneDefinition
+    samples: list[str]
+    codes: np.ndarray  # int8 [S, P, 2]
+    phased: np.ndarray  # bool [S, P]
+    ps: np.ndarray  # int64 [S, P]; 0 = no PS given
+    status: np.ndarray  # int8 [S, P]
+    undocumented: dict[tuple[int, int], str] = field(default_factory=dict)  # (s, p) -> allele
+    ref_mismatches: int = 0
+    ref_checked: int = 0
+
+
+def _to_definition_allele(allele: str, rec_ref: str, def_ref: str) -> str | None:
+    """Re-express a VCF allele on the definition's REF span (same POS); None if incompatible."""
+    if rec_ref == def_ref:
+        return allele
+    if def_ref.startswith(rec_ref):  # record REF shorter: extend with the rest of the def REF
+        return allele + def_ref[len(rec_ref):]
+    if rec_ref.startswith(def_ref):  # record REF longer: the extra tail must be shared
+        tail = rec_ref[len(def_ref):]
+        if allele.endswith(tail) and len(allele) >= len(tail):
+            return allele[: len(allele) - len(tail)]
+    return None
+
+
+def encode_gene(gene: GeneDefinition, samples: list[str], sample_index: dict[str, int],
+                records: list[SiteRecords]) -> GeneGenotypes:
+    """Encode records from one or more VCFs for ``samples`` (a sample may span several files)."""
+    n_s, n_p = len(samples), len(gene.variants)
+    vocab = allele_vocabulary(gene)
+    lookup = [{a: i for i, a in enumerate(v)} for v in vocab]
+    pos_index = {(v.chrom, v.position): i for i, v in enumerate(gene.variants)}
+    codes = np.full((n_s, n_p, 2), MISSING, dtype=np.int8)
+    phased = np.zeros((n_s, n_p), dtype=bool)
+    ps = np.zeros((n_s, n_p), dtype=np.int64)
+    status = np.full((n_s, n_p), STATUS_ABSENT, dtype=np.int8)
+    source = np.full((n_s, n_p), -1, dtype=np.int32)  # which file filled (s, p)
+    out = GeneGenotypes(gene, samples, codes, phased, ps, status)
+
+    for file_no, recs in enumerate(records):
+        cols = np.array([sample_index[s] for s in recs.samples], dtype=np.int64)
+        for r in range(len(recs.pos)):
+            p = pos_index.get((recs.chrom[r], recs.pos[r]))
+            if p is None:
+                continue
+            variant = gene.variants[p]
+            clash = (source[cols, p] >= 0) & (source[cols, p] != file_no)
+            if clash.any():
+                s = samples[int(cols[np.argmax(clash)])]
+                raise InputError(f"{recs.path}: sample {s!r} also has a genotype at "
+                                 f"{variant.chrom}:{variant.position} in another input file; "
+                                 f"give each sample's position once (merge with bcftools)")
+            source[cols, p] = file_no
+            out.ref_checked += 1
+            strings = [recs.ref[r], *recs.alts[r]]
+            mapped = [_to_definition_allele(a, recs.ref[r], variant.ref) for a in strings]
+            if mapped[0] is None or mapped[0] != variant.ref:
+                out.ref_mismatches += 1
+                status[cols, p] = np.where(status[cols, p] == STATUS_ABSENT,
+                                           STATUS_REF_MISMATCH, status[cols, p])
+                continue
+            # allele index in this record -> code in the gene vocabulary
+            table = np.array([lookup[p].get(a, UNDOCUMENTED) for a in mapped], dtype=np.int16)
+            gt = recs.gt[r]
+            rec_codes = np.where(gt >= 0, table[np.clip(gt, 0, None)], gt).astype(np.int8)
+            rec_codes[gt == GT_MISSING] = MISSING
+            rec_codes[gt == GT_NO_COPY] = NO_COPY
+            ok = np.ones(len(cols), dtype=bool) if recs.filter_ok[r] else np.zeros(len(cols), bool)
+            if recs.sample_ok[r] is not None:
+                ok &= recs.sample_ok[r]
+            prior = status[cols, p] == STATUS_OK
+            merged = _merge_same_position(codes[cols, p, :], rec_codes, prior)
+            codes[cols, p, :] = np.where(ok[:, None], merged, codes[cols, p, :])
+            called = (rec_codes[:, 0] >= 0) | (rec_codes[:, 0] == UNDOCUMENTED) | \
+                     (rec_codes[:, 1] >= 0) | (rec_codes[:, 1] == UNDOCUMENTED)
+            new_status = np.where(~ok, STATUS_FILTERED,
+                                  np.where(called, STATUS_OK, STATUS_NOCALL)).astype(np.int8)
+            status[cols, p] = np.where(prior, STATUS_OK, new_status)
+            phased[cols, p] |= recs.phased[r] & ok
+            if recs.ps[r] is not None:
+                ps[cols, p] = np.where(ok, recs.ps[r], ps[cols, p])
+            undoc = np.nonzero((rec_codes == UNDOCUMENTED).any(axis=1) & ok)[0]
+            for i in undoc:
+                k = int(gt[i][rec_codes[i] == UNDOCUMENTED][0])
+                out.undocumented[(int(cols[i]), p)] = mapped[k] if mapped[k] else strings[k]
+    # positions that are not usable are fully missing
+    bad = status != STATUS_OK
+    codes[bad] = MISSING
+    return out
+
+
+def _merge_same_position(current: np.ndarray, new: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Combine two records at one POS (split multi-allelics): a non-REF allele wins its slot."""
+    if not prior.any():
+        return new
+    merged = current.copy()
+    take = prior[:, None] & (new != 0) & (new != MISSING) & ((current == 0) | (current == MISSING))
+    merged[take] = new[take]
+    fresh = ~prior
+    merged[fresh] = new[fresh]
+    return merged

@@ -1,0 +1,63 @@
+"""Diplotype -> phenotype, activity score and recommendation lookup key (the phenotype stage).
+
+Rules are data (``PhenotypeRules``): an explicit diplotype table when the definitions ship one,
+otherwise the unordered pair of allele functions, or the sum of allele activity values mapped
+through the gene's activity ranges. Haploid calls (G6PD males, MT-RNR1) use the allele's own
+function. A tie between diplotypes with different phenotypes is reported as all of them.
+"""
+from __future__ import annotations
+
+from pgx.calling.model import NOT_CALLED, GeneCall
+from pgx.definitions.model import GeneDefinition, diplotype_key
+
+
+def _fmt_score(x: float | None) -> str:
+    return "" if x is None else f"{x:.2f}".rstrip("0").rstrip(".") if x % 1 else f"{x:.1f}"
+
+
+def diplotype_phenotype(gene: GeneDefinition, alleles: tuple[str, ...]) -> tuple[str, float | None]:
+    """Phenotype and activity score (None where the gene has no scores) of one diplotype."""
+    rules = gene.phenotypes
+    key = diplotype_key(*alleles)
+    if key in rules.diplotypes:
+        return rules.diplotypes[key], rules.diplotype_scores.get(key)
+    functions, activities = [], []
+    for name in alleles:
+        try:
+            a = gene.allele(name)
+        except KeyError:
+            return "", None
+        functions.append(a.function)
+        activities.append(a.activity)
+    if rules.method == "activity_score":
+        if any(v is None for v in activities):
+            return "Indeterminate", None
+        score = float(sum(activities))
+        for lo, hi, label in rules.activity_ranges:
+            if lo <= score <= hi:
+                return label, score
+        return "Indeterminate", score
+    if len(functions) == 1:
+        return functions[0] or "", None
+    if None in functions:
+        return "Indeterminate", None
+    return rules.function_pairs.get(tuple(sorted(functions)), "Indeterminate"), None
+
+
+def assign_phenotype(gene: GeneDefinition, call: GeneCall) -> GeneCall:
+    """Fill ``phenotype``, ``activity_score`` and ``lookup_keys`` of a called gene in place."""
+    if call.status == NOT_CALLED or not call.diplotypes:
+        return call
+    phenos, scores = [], []
+    for d in call.diplotypes:
+        ph, sc = diplotype_phenotype(gene, d.alleles)
+        if ph not in phenos:
+            phenos.append(ph)
+        s = _fmt_score(sc)
+        if s and s not in scores:
+            scores.append(s)
+    call.phenotype = " OR ".join(p for p in phenos if p)
+    call.activity_score = " OR ".join(scores)
+    call.lookup_keys = scores if gene.phenotypes.method == "activity_score" and scores else \
+        [p for p in phenos if p]
+    return call
