@@ -48,7 +48,7 @@ def cmd_call(args: argparse.Namespace) -> int:
     from pgx.calling.outside_calls import outside_calls_for, read_outside_calls
     from pgx.calling.output import output_files, write_atomically
     from pgx.definitions import load_definitions
-    from pgx.phenotype.assign import assign_phenotype
+    from pgx.phenotype.assign import assign_phenotypes
 
     if "{sample}" not in args.json_name and not args.sample:
         if args.json_name != "{sample}.calls.json":
@@ -73,11 +73,7 @@ def cmd_call(args: argparse.Namespace) -> int:
                     continue
                 merged.append(c)
             result.calls[s] = merged + outside
-    for s in result.samples:
-        for c in result.calls[s]:
-            gene = defs.genes.get(c.gene)
-            if gene is not None and (not c.phenotype or c.status != "outside_call"):
-                assign_phenotype(gene, c)
+    assign_phenotypes(defs, [c for s in result.samples for c in result.calls[s]])
     files = output_files(Path(args.output), result.samples, result.calls, defs,
                          result.inputs, args.json_name)
     write_atomically(files)

@@ -14,6 +14,7 @@ Semantics (PharmCAT-compatible):
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,7 @@ class AllelePatterns:
     def_ptr: np.ndarray  # int64 [A + 1]
     def_pos: np.ndarray  # int64 [nnz]
     reference: int  # index of the reference allele
+    rank: np.ndarray  # position of each allele in natural name order (pairs are written a <= b)
 
 
 def build_patterns(gene: GeneDefinition) -> AllelePatterns:
@@ -67,9 +69,13 @@ def build_patterns(gene: GeneDefinition) -> AllelePatterns:
             pattern[a, p] = np.uint64(mask)
             def_pos.append(p)
         def_ptr[a + 1] = len(def_pos)
-    ref = next((i for i, a in enumerate(alleles) if a.reference), 0)
-    return AllelePatterns([a.name for a in alleles], pattern, def_ptr,
-                          np.asarray(def_pos, dtype=np.int64), ref)
+    reference = next((i for i, a in enumerate(alleles) if a.reference), 0)
+    names = [a.name for a in alleles]
+    order = sorted(range(n_a), key=lambda i: ref.name_key(names[i]))
+    rank = np.empty(n_a, dtype=np.int64)
+    rank[order] = np.arange(n_a)
+    return AllelePatterns(names, pattern, def_ptr, np.asarray(def_pos, dtype=np.int64),
+                          reference, rank)
 
 
 def phase_blocks(gg: GeneGenotypes) -> np.ndarray:
@@ -123,6 +129,28 @@ def _effectively_phased(codes: np.ndarray, phased: np.ndarray, ps: np.ndarray) -
     return (k == 0) | ((k == 1) & ~glued)
 
 
+def _wobble_may_reorder(gene: GeneDefinition, ptr, pa, pb, pscore) -> np.ndarray:
+    """Samples where IUPAC-coded positions satisfied only by REF (a one-point score penalty
+    each, see reference_matcher) could change which diplotypes score highest."""
+    penalty = np.array([sum(len(c) == 1 and c in IUPAC for c in a.alleles if c)
+                        for a in gene.alleles if a.name not in gene.ignored_alleles])
+    out = np.zeros(len(ptr) - 1, dtype=bool)
+    if not penalty.any():
+        return out
+    for s in range(len(out)):
+        lo, hi = ptr[s], ptr[s + 1]
+        if hi - lo < 2:
+            continue
+        sc, pen = pscore[lo:hi], penalty[pa[lo:hi]] + penalty[pb[lo:hi]]
+        top = sc.max()
+        is_top = sc == top
+        worst = pen[is_top].max()  # penalties only lower scores: the top set can change only
+        if worst == 0:  # if a top pair loses points and ties or falls below another pair
+            continue
+        out[s] = bool(is_top.sum() > 1 or (sc[~is_top] >= top - worst).any())
+    return out
+
+
 def sample_alleles(gg: GeneGenotypes, vocab: list[list[str]], s: int) -> dict[int, ref.SampleAllele]:
     """One sample's observed genotypes as reference-matcher records, keyed by position."""
     gene = gg.gene
@@ -169,33 +197,80 @@ def _from_reference(call: GeneCall, res: ref.MatchResult, haploid: bool) -> None
         call.reason = res.reason
 
 
+def _pattern_keys(gg: GeneGenotypes, codes: np.ndarray, haploid: np.ndarray,
+                  blockers: list[list[str]]) -> list[bytes]:
+    """A key per sample such that samples with equal keys get the same call (cohorts repeat
+    genotype patterns: each distinct pattern is matched once). Phase-set ids are renumbered
+    per sample, since only their equality matters."""
+    ps = gg.ps
+    if (ps > 0).any():
+        ps = ps.copy()
+        for s in np.nonzero((ps > 0).any(axis=1))[0]:
+            ps[s] = np.unique(ps[s], return_inverse=True)[1]
+    rows = np.concatenate([codes.reshape(len(codes), -1).view(np.uint8),
+                           gg.phased.view(np.uint8), gg.status.view(np.uint8),
+                           ps.astype(np.int64).view(np.uint8), haploid.view(np.uint8)[:, None]],
+                          axis=1)
+    keys = [r.tobytes() for r in rows]
+    has_undocumented = {s for s, _ in gg.undocumented}
+    for s in range(len(keys)):
+        if blockers[s] or s in has_undocumented:
+            keys[s] += f"\0{s}".encode()  # sample-specific detail: never shared
+    return keys
+
+
 def match_gene(gg: GeneGenotypes, source: str, all_candidates: bool = False) -> list[GeneCall]:
     """Call ``gg.gene`` for every sample in ``gg``."""
     gene = gg.gene
+    codes, haploid, blockers = prepare_codes(gg)
+    keys = _pattern_keys(gg, codes, haploid, blockers)
+    first: dict[bytes, int] = {}
+    for s, k in enumerate(keys):
+        first.setdefault(k, s)
+    reps = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+    rep_calls = _match_samples(gg, reps, codes[reps], haploid[reps], blockers, source,
+                               all_candidates)
+    by_key = dict(zip(first, rep_calls))
+    calls = []
+    for s, sample in enumerate(gg.samples):
+        c = by_key[keys[s]]
+        calls.append(c if c.sample == sample else copy.copy(c))
+        calls[-1].sample = sample
+    return calls
+
+
+def _match_samples(gg: GeneGenotypes, rows: np.ndarray, codes: np.ndarray, haploid: np.ndarray,
+                   blockers: list[list[str]], source: str, all_candidates: bool) -> list[GeneCall]:
+    """Calls for samples ``rows`` of ``gg`` (``codes``/``haploid`` already restricted to them)."""
+    gene = gg.gene
     pats = build_patterns(gene)
     vocab = allele_vocabulary(gene)
-    codes, haploid, blockers = prepare_codes(gg)
-    block = phase_blocks(gg)
+    status, phased, ps = gg.status[rows], gg.phased[rows], gg.ps[rows]
+    block = phase_blocks(gg)[rows]
     cand, score = kernels.allele_candidates(pats.def_ptr, pats.def_pos, pats.pattern, codes)
     cand &= score > 0  # an allele defined only at missing positions cannot be matched
     ptr, pa, pb, pscore = kernels.consistent_pairs(cand, score, pats.pattern, codes, block)
 
     # samples the kernels leave to the reference matcher
-    ok = gg.status == STATUS_OK
+    ok = status == STATUS_OK
+    raw = gg.codes[rows]
     partial = ok & ((codes[:, :, 0] == MISSING) | (codes[:, :, 1] == MISSING))
     needs_ref = partial.any(axis=1)
+    n_pairs = np.diff(ptr)
+    eff_phased = _effectively_phased(codes, phased, ps)
     if gene.lowest_function:
-        needs_ref |= (ok & (gg.codes != 0).any(axis=2) & (gg.codes[:, :, 1] != NO_COPY)).any(axis=1)
-        needs_ref |= (ok & (gg.codes[:, :, 0] != 0)).any(axis=1)
+        # exact diplotypes of effectively phased data are the kernels' pairs; everything else
+        # (unphased, phase sets, cis combinations, split-haplotype variants) needs the reference
+        needs_ref |= ~eff_phased | (n_pairs == 0)
+        sh = gene.split_haplotype
+        if sh is not None:
+            cols = [i for i, v in enumerate(gene.variants)
+                    if v.position in (sh.tag_position, sh.marker_position)]
+            needs_ref |= (ok[:, cols] & (raw[:, cols, :] != 0).any(axis=2)).any(axis=1)
     if gene.tie_priorities:
-        needs_ref |= ~_effectively_phased(codes, gg.phased, gg.ps)
-    wobbly = np.array([any(len(c) == 1 and c in IUPAC for c in a.alleles if c)
-                       for a in gene.alleles if a.name not in gene.ignored_alleles])
-    if wobbly.any():
-        for s in range(len(gg.samples)):
-            lo, hi = ptr[s], ptr[s + 1]
-            if hi > lo and (wobbly[pa[lo:hi]].any() or wobbly[pb[lo:hi]].any()):
-                needs_ref[s] = True
+        needs_ref |= ~eff_phased & (n_pairs > 1)
+    if not all_candidates:
+        needs_ref |= _wobble_may_reorder(gene, ptr, pa, pb, pscore)
     view = ref.GeneView(gene) if needs_ref.any() else None
     activity = {a.name: a.activity for a in gene.alleles if a.activity is not None}
     risk = {a.name for a in gene.alleles if a.function and "malignant" in a.function.lower()}
@@ -203,10 +278,10 @@ def match_gene(gg: GeneGenotypes, source: str, all_candidates: bool = False) -> 
     required = {i for i, v in enumerate(gene.variants) if v.position in gene.required_positions}
     labels = [variant_label(gene, p) for p in range(len(gene.variants))]
     calls = []
-    for s, sample in enumerate(gg.samples):
-        status_row = gg.status[s]
+    for i, s in enumerate(rows):
+        status_row = status[i]
         missing = np.nonzero(status_row != STATUS_OK)[0]
-        call = GeneCall(sample=sample, gene=gene.gene, status=NOT_CALLED, source=source)
+        call = GeneCall(sample=gg.samples[s], gene=gene.gene, status=NOT_CALLED, source=source)
         call.missing_positions = [labels[p] for p in missing]
         reasons = list(blockers[s])
         if len(missing) == len(gene.variants):
@@ -218,17 +293,17 @@ def match_gene(gg: GeneGenotypes, source: str, all_candidates: bool = False) -> 
             call.reason = "; ".join(reasons)
             calls.append(call)
             continue
-        if needs_ref[s]:
-            observed = sample_alleles(gg, vocab, s)
+        if needs_ref[i]:
+            observed = sample_alleles(gg, vocab, int(s))
             if gene.lowest_function:
                 res = ref.call_lowest_function(view, observed, activity, risk)
             else:
                 res = ref.call_standard(view, observed, top_only=not all_candidates)
-            _from_reference(call, res, bool(haploid[s]))
+            _from_reference(call, res, bool(haploid[i]))
         else:
-            lo, hi = ptr[s], ptr[s + 1]
-            pairs = [Diplotype(_names(pats, int(pa[k]), int(pb[k]), haploid[s]), int(pscore[k]))
-                     for k in range(lo, hi) if not haploid[s] or pa[k] == pb[k]]
+            lo, hi = ptr[i], ptr[i + 1]
+            pairs = [Diplotype(_names(pats, int(pa[k]), int(pb[k]), haploid[i]), int(pscore[k]))
+                     for k in range(lo, hi) if not haploid[i] or pa[k] == pb[k]]
             pairs.sort(key=lambda d: -d.score)
             call.candidates = pairs
             top = [d for d in pairs if d.score == pairs[0].score] if pairs else []
@@ -262,4 +337,6 @@ def _rename_sub_alleles(gene: GeneDefinition, call: GeneCall) -> None:
 def _names(pats: AllelePatterns, a: int, b: int, haploid: bool) -> tuple[str, ...]:
     if haploid and a == b:
         return (pats.names[a],)
+    if pats.rank[b] < pats.rank[a]:
+        a, b = b, a
     return (pats.names[a], pats.names[b])

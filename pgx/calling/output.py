@@ -10,7 +10,8 @@ import datetime as dt
 import io
 import json
 import os
-import tempfile
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pgx import __version__
@@ -22,17 +23,29 @@ TSV_COLUMNS = ("sample", "gene", "diplotype", "phenotype", "activity_score",
 SCHEMA_VERSION = "1.0"
 
 
-def tsv_row(c: GeneCall) -> list[str]:
-    return [c.sample, c.gene, c.diplotype, c.phenotype, c.activity_score,
-            ";".join(m.split(" ")[0] for m in c.missing_positions), c.status, c.reason]
+def _call_key(c: GeneCall) -> tuple:
+    """Calls copied across samples (see matcher) share their lists: identical content."""
+    return (c.gene, c.status, c.reason, c.phenotype, c.activity_score, id(c.diplotypes),
+            id(c.candidates), id(c.missing_positions), id(c.warnings), c.source)
 
 
 def calls_tsv(calls: list[GeneCall]) -> str:
+    """One row per sample and gene; missing positions as ``chrom:pos`` joined by ``;``."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow(TSV_COLUMNS)
+    rows: dict[tuple, str] = {}
     for c in calls:
-        w.writerow(tsv_row(c))
+        key = _call_key(c)
+        if key not in rows:
+            tail = io.StringIO()
+            csv.writer(tail, delimiter="\t", lineterminator="\n").writerow(
+                [c.gene, c.diplotype, c.phenotype, c.activity_score,
+                 ";".join(m.split(" ")[0] for m in c.missing_positions), c.status, c.reason])
+            rows[key] = tail.getvalue()
+        w.writerow([c.sample])
+        buf.seek(buf.tell() - 1)  # replace the newline after the sample with a tab
+        buf.write("\t" + rows[key])
     return buf.getvalue()
 
 
@@ -58,16 +71,25 @@ def gene_json(c: GeneCall, defs: DefinitionSet) -> dict:
     }
 
 
-def sample_json(sample: str, calls: list[GeneCall], defs: DefinitionSet, inputs: list[str]) -> dict:
-    return {
+def sample_json(sample: str, calls: list[GeneCall], defs: DefinitionSet, inputs: list[str],
+                cache: dict | None = None) -> str:
+    """The per-sample JSON document as text (gene entries serialised once per distinct call)."""
+    cache = {} if cache is None else cache
+    head = {
         "schema_version": SCHEMA_VERSION,
         "sample": sample,
         "pipeline": {"name": "pgx", "version": __version__},
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "inputs": inputs,
         "definitions": {"source": defs.source, "version": defs.version, "path": defs.path},
-        "genes": [gene_json(c, defs) for c in calls],
     }
+    genes = []
+    for c in calls:
+        key = _call_key(c)
+        if key not in cache:
+            cache[key] = json.dumps(gene_json(c, defs), separators=(",", ":"))
+        genes.append(cache[key])
+    return json.dumps(head, separators=(",", ":"))[:-1] + ',"genes":[' + ",".join(genes) + "]}\n"
 
 
 def tested_json(defs: DefinitionSet) -> dict:
@@ -84,18 +106,24 @@ def tested_json(defs: DefinitionSet) -> dict:
     }
 
 
-def write_atomically(files: dict[Path, str]) -> None:
-    """Write all files to temporaries first, then rename each into place."""
-    temps = []
+def write_atomically(files: dict[Path, str], threads: int = 4) -> None:
+    """Write all files to temporaries first, then rename each into place (no half-written
+    outputs). File creation is I/O-bound, so a few threads write in parallel."""
+    for parent in {p.parent for p in files}:
+        parent.mkdir(parents=True, exist_ok=True)
+    token = f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    temps = [(path.with_name("." + path.name + token), path) for path in files]
+
+    def write(item):
+        tmp, path = item
+        with open(tmp, "x") as fh:
+            fh.write(files[path])
+
     try:
-        for path, text in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            temps.append((tmp, path))
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-        for tmp, path in temps:
-            os.replace(tmp, path)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(write, temps))
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(lambda item: os.replace(*item), temps))
     finally:
         for tmp, _ in temps:
             if os.path.exists(tmp):
@@ -107,7 +135,7 @@ def output_files(outdir: Path, samples: list[str], calls: dict[str, list[GeneCal
     all_calls = [c for s in samples for c in calls[s]]
     files = {outdir / "calls.tsv": calls_tsv(all_calls),
              outdir / "tested.json": json.dumps(tested_json(defs), indent=1) + "\n"}
+    cache: dict = {}
     for s in samples:
-        doc = sample_json(s, calls[s], defs, inputs)
-        files[outdir / json_name.format(sample=s)] = json.dumps(doc, indent=1) + "\n"
+        files[outdir / json_name.format(sample=s)] = sample_json(s, calls[s], defs, inputs, cache)
     return files

@@ -12,7 +12,11 @@ from pgx.definitions.model import GeneDefinition, diplotype_key
 
 
 def _fmt_score(x: float | None) -> str:
-    return "" if x is None else f"{x:.2f}".rstrip("0").rstrip(".") if x % 1 else f"{x:.1f}"
+    """Activity scores as CPIC writes them: 2.0, 1.5, 0.25."""
+    if x is None:
+        return ""
+    s = f"{x:.2f}".rstrip("0")
+    return s + "0" if s.endswith(".") else s
 
 
 def diplotype_phenotype(gene: GeneDefinition, alleles: tuple[str, ...]) -> tuple[str, float | None]:
@@ -37,8 +41,8 @@ def diplotype_phenotype(gene: GeneDefinition, alleles: tuple[str, ...]) -> tuple
             if lo <= score <= hi:
                 return label, score
         return "Indeterminate", score
-    if len(functions) == 1:
-        return functions[0] or "", None
+    if len(functions) == 1:  # haploid call: single-copy rules, else the function itself
+        return rules.function_pairs.get((functions[0],), functions[0] or ""), None
     if None in functions:
         return "Indeterminate", None
     return rules.function_pairs.get(tuple(sorted(functions)), "Indeterminate"), None
@@ -61,3 +65,17 @@ def assign_phenotype(gene: GeneDefinition, call: GeneCall) -> GeneCall:
     call.lookup_keys = scores if gene.phenotypes.method == "activity_score" and scores else \
         [p for p in phenos if p]
     return call
+
+
+def assign_phenotypes(defs, calls: list[GeneCall]) -> None:
+    """Assign phenotypes to many calls; identical diplotype sets are computed once."""
+    cache: dict[tuple, tuple] = {}
+    for c in calls:
+        gene = defs.genes.get(c.gene)
+        if gene is None or (c.status == "outside_call" and c.phenotype):
+            continue
+        key = (c.gene, c.status, tuple(d.alleles for d in c.diplotypes))
+        if key not in cache:
+            assign_phenotype(gene, c)
+            cache[key] = (c.phenotype, c.activity_score, c.lookup_keys)
+        c.phenotype, c.activity_score, c.lookup_keys = cache[key]
