@@ -35,11 +35,13 @@ STATUS_ABSENT = 1  # no VCF record at the position
 STATUS_NOCALL = 2  # ./. (or all slots missing)
 STATUS_FILTERED = 3  # FILTER or FORMAT/FT not PASS
 STATUS_REF_MISMATCH = 4  # VCF REF disagrees with the definition (wrong build or representation)
+STATUS_UNUSABLE = 5  # the genotype selects a symbolic (<DEL>), '*' or N-containing allele
 STATUS_REASON = {
     STATUS_ABSENT: "no VCF record",
-    STATUS_NOCALL: "genotype is missing (./.)",
+    STATUS_NOCALL: "genotype is missing (./. or ./0)",
     STATUS_FILTERED: "failed FILTER/FT",
     STATUS_REF_MISMATCH: "VCF REF differs from the definition",
+    STATUS_UNUSABLE: "symbolic, '*' or N allele",
 }
 
 IUPAC = {
@@ -134,6 +136,7 @@ def encode_gene(gene: GeneDefinition, samples: list[str], sample_index: dict[str
                 continue
             # allele index in this record -> code in the gene vocabulary
             table = np.array([lookup[p].get(a, UNDOCUMENTED) for a in mapped], dtype=np.int16)
+            unusable = np.array([_unusable(a) for a in strings], dtype=bool)
             gt = recs.gt[r]
             rec_codes = np.where(gt >= 0, table[np.clip(gt, 0, None)], gt).astype(np.int8)
             rec_codes[gt == GT_MISSING] = MISSING
@@ -146,8 +149,15 @@ def encode_gene(gene: GeneDefinition, samples: list[str], sample_index: dict[str
             codes[cols, p, :] = np.where(ok[:, None], merged, codes[cols, p, :])
             called = (rec_codes[:, 0] >= 0) | (rec_codes[:, 0] == UNDOCUMENTED) | \
                      (rec_codes[:, 1] >= 0) | (rec_codes[:, 1] == UNDOCUMENTED)
+            # a lone REF beside a missing allele ('./0') says nothing on an autosome
+            half_ref = ((rec_codes == MISSING).any(axis=1) & (rec_codes == 0).any(axis=1)
+                        & (variant.chrom != "chrX"))
+            called &= ~half_ref
+            bad_allele = (unusable[np.clip(gt, 0, None)] & (gt >= 0)).any(axis=1)
             new_status = np.where(~ok, STATUS_FILTERED,
-                                  np.where(called, STATUS_OK, STATUS_NOCALL)).astype(np.int8)
+                                  np.where(bad_allele, STATUS_UNUSABLE,
+                                           np.where(called, STATUS_OK, STATUS_NOCALL))
+                                  ).astype(np.int8)
             status[cols, p] = np.where(prior, STATUS_OK, new_status)
             phased[cols, p] |= recs.phased[r] & ok
             if recs.ps[r] is not None:
@@ -160,6 +170,10 @@ def encode_gene(gene: GeneDefinition, samples: list[str], sample_index: dict[str
     bad = status != STATUS_OK
     codes[bad] = MISSING
     return out
+
+
+def _unusable(allele: str) -> bool:
+    return allele.startswith("<") or "*" in allele or "N" in allele.upper()
 
 
 def _merge_same_position(current: np.ndarray, new: np.ndarray, prior: np.ndarray) -> np.ndarray:

@@ -88,7 +88,33 @@ def load_embedded(directory: str | Path | None = None) -> DefinitionSet:
             raise DefinitionError(f"{f}: gene {gd.gene} defined twice")
         genes[gd.gene] = gd
         curated.append(cur)
+    if directory is None:  # the embedded panel also carries phenotype-only genes
+        for f in sorted(resource_path("phenotypes").glob("*.yaml")):
+            gd = load_phenotype_only(f)
+            genes.setdefault(gd.gene, gd)
     return DefinitionSet(source=SOURCE_NAME, version=max(curated), path=str(d), genes=genes)
+
+
+def load_phenotype_only(path: str | Path) -> GeneDefinition:
+    """A gene known only by allele functions (``resources/phenotypes``): it is never called from
+    a VCF; its phenotypes serve outside calls (e.g. CYP2D6 from a CNV-aware caller)."""
+    path = Path(path)
+    where = str(path)
+    doc = yaml.safe_load(path.read_text()) or {}
+    try:
+        gene, method = doc["gene"], doc["phenotype_method"]
+        alleles = [NamedAllele(name=str(a["name"]), alleles=[], function=a.get("function"),
+                               activity=_parse_activity(where, a.get("activity")))
+                   for a in doc["alleles"]]
+    except (KeyError, TypeError) as exc:
+        raise _fail(where, f"phenotype-only gene file needs gene, phenotype_method, alleles ({exc})")
+    policy = gene_policy(gene)
+    policy["vcf_callable"] = False
+    return GeneDefinition(
+        gene=gene, chrom="", build="GRCh38", variants=[], alleles=alleles,
+        source=f"{doc.get('source', 'pgx')} (phenotypes only: outside calls)",
+        version=str(doc.get("source_version", doc.get("curated", ""))),
+        phenotypes=_parse_phenotypes(where, doc, method, alleles), **policy)
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Coordinates: ``Variant.position`` is the 1-based VCF ``POS`` on GRCh38 (for an indel, the
 position of the anchor base, exactly as it appears in a normalised VCF). Alleles are VCF allele
-strings (``"A"``, ``"CGGT"``), never CPIC IUPAC codes.
+strings (``"A"``, ``"CGGT"``); a single-letter IUPAC code (``"R"`` = A or G) may stand for
+several SNV alleles, as in CPIC's tables.
 
 A ``NamedAllele`` lists one allele string (or ``None``) per variant of its gene, aligned by index
 with ``GeneDefinition.variants``. ``None`` means the position is not part of that allele's

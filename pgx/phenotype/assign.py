@@ -7,6 +7,8 @@ function. A tie between diplotypes with different phenotypes is reported as all 
 """
 from __future__ import annotations
 
+import re
+
 from pgx.calling.model import NOT_CALLED, GeneCall
 from pgx.definitions.model import GeneDefinition, diplotype_key
 
@@ -19,6 +21,17 @@ def _fmt_score(x: float | None) -> str:
     return s + "0" if s.endswith(".") else s
 
 
+_COPIES = re.compile(r"^(.+?)x(\d+|N)$")
+
+
+def _copy_number(name: str) -> tuple[str, int | None]:
+    """PharmVar copy-number notation: ``*1x2`` is two copies of ``*1`` (``xN``: unknown)."""
+    m = _COPIES.match(name)
+    if not m:
+        return name, 1
+    return m.group(1), None if m.group(2) == "N" else int(m.group(2))
+
+
 def diplotype_phenotype(gene: GeneDefinition, alleles: tuple[str, ...]) -> tuple[str, float | None]:
     """Phenotype and activity score (None where the gene has no scores) of one diplotype."""
     rules = gene.phenotypes
@@ -27,12 +40,13 @@ def diplotype_phenotype(gene: GeneDefinition, alleles: tuple[str, ...]) -> tuple
         return rules.diplotypes[key], rules.diplotype_scores.get(key)
     functions, activities = [], []
     for name in alleles:
+        base, copies = _copy_number(name)
         try:
-            a = gene.allele(name)
+            a = gene.allele(base)
         except KeyError:
-            return "", None
+            return "Indeterminate", None
         functions.append(a.function)
-        activities.append(a.activity)
+        activities.append(None if a.activity is None or copies is None else a.activity * copies)
     if rules.method == "activity_score":
         if any(v is None for v in activities):
             return "Indeterminate", None
@@ -41,6 +55,8 @@ def diplotype_phenotype(gene: GeneDefinition, alleles: tuple[str, ...]) -> tuple
             if lo <= score <= hi:
                 return label, score
         return "Indeterminate", score
+    if not rules.function_pairs:  # no phenotype defined for the gene (e.g. CPIC CYP4F2)
+        return "", None
     if len(functions) == 1:  # haploid call: single-copy rules, else the function itself
         return rules.function_pairs.get((functions[0],), functions[0] or ""), None
     if None in functions:
