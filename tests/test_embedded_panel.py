@@ -104,18 +104,21 @@ def test_panel_loads_with_every_gene():
     assert g6pd[("III/Deficient", "IV/Normal")] == "Variable"
 
 
-def test_policy_flags_agree_with_gene_policies():
-    """The flags written in each gene file equal resources/gene_policies.yaml (one policy for
-    the embedded panel and for --definitions DIR)."""
+def test_panel_policy_comes_from_gene_policies():
+    """Our panel files do not restate calling policy: resources/gene_policies.yaml is the one
+    source (it also applies to --definitions DIR). A lab's own YAML folder may still override."""
     import yaml
 
     from pgx.definitions.policy import gene_policy
 
+    ds = _panel()
     for f in sorted(default_definitions_dir().glob("*.yaml")):
         doc = yaml.safe_load(f.read_text())
+        assert not {"lowest_function", "undocumented_as_reference"} & set(doc), f.name
         pol = gene_policy(doc["gene"])
-        for key in ("lowest_function", "undocumented_as_reference"):
-            assert bool(doc.get(key, False)) == pol[key], f"{f.name}: {key} differs from gene_policies.yaml"
+        g = ds.genes[doc["gene"]]
+        assert (g.lowest_function, g.undocumented_as_reference) == \
+            (pol["lowest_function"], pol["undocumented_as_reference"]), f.name
 
 
 # ============================================================================ (b) validation
@@ -509,3 +512,27 @@ def test_mt_rnr1_agrees_with_official_names_and_positions():
           f"{'' if checked_vcf else ': it has no chrM records; checked against CPIC allele names'}, "
           f"{n_dip} official phenotypes)")
     assert not problems, "MT-RNR1:\n  " + "\n  ".join(problems)
+
+
+def test_cyp2d6_phenotype_only_agrees_with_cpic_table():
+    """Our CYP2D6 activity values (outside calls only) equal CPIC's table as shipped by PharmCAT,
+    and diplotype phenotypes follow CPIC's activity-score bins."""
+    fallback = sorted(((PHARMCAT / "phenotypes") / "_older_fallback").glob("CYP2D6.cpic.*.json")) \
+        if (PHARMCAT / "phenotypes").is_dir() else []
+    if not fallback:
+        pytest.skip("PharmCAT CYP2D6 phenotype table absent from ../shared")
+    import json
+
+    from pgx.phenotype.assign import diplotype_phenotype
+
+    oracle = json.loads(fallback[-1].read_text())
+    g = _panel().genes["CYP2D6"]
+    for a in g.alleles:
+        assert float(oracle["activityValues"][a.name]) == a.activity, a.name
+    checked = 0
+    for d in oracle["diplotypes"]:
+        alleles = tuple(d["diplotype"].split("/"))
+        if all(any(x.name == n for x in g.alleles) for n in alleles):
+            assert diplotype_phenotype(g, alleles)[0] == d["phenotype"], d["diplotype"]
+            checked += 1
+    assert checked > 300
