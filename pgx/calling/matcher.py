@@ -3,9 +3,9 @@
 Semantics (PharmCAT-compatible):
 
 * A named allele matches a haplotype when every position it defines carries an allele its
-  definition accepts, and every other position carries the reference allele. Missing positions are *unknown*: they are
-  dropped from every definition for that sample (so they neither confirm nor exclude an allele)
-  and they are listed in the result.
+  definition accepts, and every other position carries the reference allele. Missing positions
+  are *unknown*: they are dropped from every definition for that sample (so they neither confirm
+  nor exclude an allele) and they are listed in the result.
 * A diplotype ``a/b`` is consistent when the sample's two haplotypes can be assigned to ``a``
   and ``b`` with one orientation per phase block (unphased heterozygous positions are blocks of
   their own).
@@ -46,7 +46,6 @@ class AllelePatterns:
     pattern: np.ndarray  # uint64 [A, P]
     def_ptr: np.ndarray  # int64 [A + 1]
     def_pos: np.ndarray  # int64 [nnz]
-    reference: int  # index of the reference allele
     rank: np.ndarray  # position of each allele in natural name order (pairs are written a <= b)
 
 
@@ -69,13 +68,11 @@ def build_patterns(gene: GeneDefinition) -> AllelePatterns:
             pattern[a, p] = np.uint64(mask)
             def_pos.append(p)
         def_ptr[a + 1] = len(def_pos)
-    reference = next((i for i, a in enumerate(alleles) if a.reference), 0)
     names = [a.name for a in alleles]
     order = sorted(range(n_a), key=lambda i: ref.name_key(names[i]))
     rank = np.empty(n_a, dtype=np.int64)
     rank[order] = np.arange(n_a)
-    return AllelePatterns(names, pattern, def_ptr, np.asarray(def_pos, dtype=np.int64),
-                          reference, rank)
+    return AllelePatterns(names, pattern, def_ptr, np.asarray(def_pos, dtype=np.int64), rank)
 
 
 def phase_blocks(gg: GeneGenotypes) -> np.ndarray:
@@ -92,15 +89,18 @@ def variant_label(gene: GeneDefinition, p: int) -> str:
     return f"{v.chrom}:{v.position}" + (f" ({v.rsid})" if v.rsid else "")
 
 
-def prepare_codes(gg: GeneGenotypes) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
-    """Resolve haploid calls and undocumented alleles; returns (codes, haploid, blockers).
+def prepare_codes(gg: GeneGenotypes) -> tuple[np.ndarray, np.ndarray, list[list[str]],
+                                               list[list[str]]]:
+    """Resolve haploid calls and undocumented alleles.
 
-    ``blockers[s]`` lists reasons that stop sample ``s`` being called for this gene.
+    Returns ``(codes, haploid, blockers, notes)``: ``blockers[s]`` lists reasons that stop
+    sample ``s`` being called for this gene, ``notes[s]`` warnings for its result.
     """
     gene = gg.gene
     codes = gg.codes.copy()
     n_s = codes.shape[0]
     blockers: list[list[str]] = [[] for _ in range(n_s)]
+    notes: list[list[str]] = [[] for _ in range(n_s)]
     no_copy = codes[:, :, 1] == NO_COPY
     called = codes[:, :, 0] != MISSING
     haploid = (no_copy & called).any(axis=1)
@@ -112,10 +112,12 @@ def prepare_codes(gg: GeneGenotypes) -> tuple[np.ndarray, np.ndarray, list[list[
         label = variant_label(gene, p)
         if gene.undocumented_as_reference:
             codes[s, p][codes[s, p] == UNDOCUMENTED] = 0
+            notes[s].append(f"undocumented allele {allele} at {label} was read as reference "
+                            f"(policy for {gene.gene})")
         else:
             blockers[s].append(f"undocumented allele {allele} at {label}: no defined allele "
                                f"explains it")
-    return codes, haploid, blockers
+    return codes, haploid, blockers, notes
 
 
 def _effectively_phased(codes: np.ndarray, phased: np.ndarray, ps: np.ndarray) -> np.ndarray:
@@ -123,8 +125,9 @@ def _effectively_phased(codes: np.ndarray, phased: np.ndarray, ps: np.ndarray) -
     het = (codes[:, :, 0] != codes[:, :, 1]) & ~((codes[:, :, 0] == MISSING) & (codes[:, :, 1] == MISSING))
     unphased_branches = (het & ~phased).sum(axis=1)
     glued = (het & phased & (ps == 0)).any(axis=1)
-    ps_branches = np.array([len(np.unique(ps[s][het[s] & phased[s] & (ps[s] > 0)]))
-                            for s in range(codes.shape[0])])
+    ps_branches = np.zeros(codes.shape[0], dtype=np.int64)
+    for s in np.nonzero((het & phased & (ps > 0)).any(axis=1))[0]:
+        ps_branches[s] = len(np.unique(ps[s][het[s] & phased[s] & (ps[s] > 0)]))
     k = unphased_branches + ps_branches
     return (k == 0) | ((k == 1) & ~glued)
 
@@ -186,7 +189,7 @@ def sample_alleles(gg: GeneGenotypes, vocab: list[list[str]], s: int) -> dict[in
     return out
 
 
-def _from_reference(call: GeneCall, res: ref.MatchResult, haploid: bool) -> None:
+def _from_reference(call: GeneCall, res: ref.MatchResult) -> None:
     call.diplotypes = [Diplotype(d, next((sc for n, sc in res.candidates if n == d), 0))
                        for d in res.diplotypes]
     call.candidates = [Diplotype(n, sc) for n, sc in res.candidates]
@@ -222,13 +225,13 @@ def _pattern_keys(gg: GeneGenotypes, codes: np.ndarray, haploid: np.ndarray,
 def match_gene(gg: GeneGenotypes, source: str, all_candidates: bool = False) -> list[GeneCall]:
     """Call ``gg.gene`` for every sample in ``gg``."""
     gene = gg.gene
-    codes, haploid, blockers = prepare_codes(gg)
+    codes, haploid, blockers, notes = prepare_codes(gg)
     keys = _pattern_keys(gg, codes, haploid, blockers)
     first: dict[bytes, int] = {}
     for s, k in enumerate(keys):
         first.setdefault(k, s)
     reps = np.fromiter(first.values(), dtype=np.int64, count=len(first))
-    rep_calls = _match_samples(gg, reps, codes[reps], haploid[reps], blockers, source,
+    rep_calls = _match_samples(gg, reps, codes[reps], haploid[reps], blockers, notes, source,
                                all_candidates)
     by_key = dict(zip(first, rep_calls))
     calls = []
@@ -240,7 +243,8 @@ def match_gene(gg: GeneGenotypes, source: str, all_candidates: bool = False) -> 
 
 
 def _match_samples(gg: GeneGenotypes, rows: np.ndarray, codes: np.ndarray, haploid: np.ndarray,
-                   blockers: list[list[str]], source: str, all_candidates: bool) -> list[GeneCall]:
+                   blockers: list[list[str]], notes: list[list[str]], source: str,
+                   all_candidates: bool) -> list[GeneCall]:
     """Calls for samples ``rows`` of ``gg`` (``codes``/``haploid`` already restricted to them)."""
     gene = gg.gene
     pats = build_patterns(gene)
@@ -283,6 +287,7 @@ def _match_samples(gg: GeneGenotypes, rows: np.ndarray, codes: np.ndarray, haplo
         missing = np.nonzero(status_row != STATUS_OK)[0]
         call = GeneCall(sample=gg.samples[s], gene=gene.gene, status=NOT_CALLED, source=source)
         call.missing_positions = [labels[p] for p in missing]
+        call.warnings.extend(notes[s])
         reasons = list(blockers[s])
         if len(missing) == len(gene.variants):
             reasons.append(f"none of the {len(gene.variants)} defined positions is in the VCF")
@@ -299,7 +304,7 @@ def _match_samples(gg: GeneGenotypes, rows: np.ndarray, codes: np.ndarray, haplo
                 res = ref.call_lowest_function(view, observed, activity, risk)
             else:
                 res = ref.call_standard(view, observed, top_only=not all_candidates)
-            _from_reference(call, res, bool(haploid[i]))
+            _from_reference(call, res)
         else:
             lo, hi = ptr[i], ptr[i + 1]
             pairs = [Diplotype(_names(pats, int(pa[k]), int(pb[k]), haploid[i]), int(pscore[k]))
