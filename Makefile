@@ -22,8 +22,12 @@ sysdeps:
 			|| echo "warning: could not install bcftools/tabix; tests needing them will skip" >&2; \
 	fi
 
+# The demo patients are resources/demo/DEMO00*.vcf.gz (written by resources/demo/make_demo.py).
 demo: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 2 --configfile config/config.yaml
+	@echo
+	@echo "demo results: results/cohort/calls.tsv (all samples), results/<sample>/calls.tsv and"
+	@echo "  results/<sample>/calls.json per sample, logs in logs/; expected calls: resources/demo/expected.tsv"
 
 test: venv sysdeps
 	$(BIN)/python -m pytest -q

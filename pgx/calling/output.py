@@ -30,7 +30,8 @@ def _call_key(c: GeneCall) -> tuple:
 
 
 def calls_tsv(calls: list[GeneCall]) -> str:
-    """One row per sample and gene; missing positions as ``chrom:pos`` joined by ``;``."""
+    """One row per sample and gene; missing positions as ``chrom:pos`` joined by ``;``; the
+    reason column also carries the call's warnings (the JSON keeps them apart)."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow(TSV_COLUMNS)
@@ -39,9 +40,10 @@ def calls_tsv(calls: list[GeneCall]) -> str:
         key = _call_key(c)
         if key not in rows:
             tail = io.StringIO()
+            reason = "; ".join([c.reason] * bool(c.reason) + c.warnings)
             csv.writer(tail, delimiter="\t", lineterminator="\n").writerow(
                 [c.gene, c.diplotype, c.phenotype, c.activity_score,
-                 ";".join(m.split(" ")[0] for m in c.missing_positions), c.status, c.reason])
+                 ";".join(m.split(" ")[0] for m in c.missing_positions), c.status, reason])
             rows[key] = tail.getvalue()
         w.writerow([c.sample])
         buf.seek(buf.tell() - 1)  # replace the newline after the sample with a tab

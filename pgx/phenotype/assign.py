@@ -73,13 +73,18 @@ def assign_phenotype(gene: GeneDefinition, call: GeneCall) -> GeneCall:
         ph, sc = diplotype_phenotype(gene, d.alleles)
         if ph not in phenos:
             phenos.append(ph)
-        s = _fmt_score(sc)
-        if s and s not in scores:
+        s = _fmt_score(sc) or "n/a"
+        if s not in scores:
             scores.append(s)
+    if scores == ["n/a"]:
+        scores = []
     call.phenotype = " OR ".join(p for p in phenos if p)
     call.activity_score = " OR ".join(scores)
-    call.lookup_keys = scores if gene.phenotypes.method == "activity_score" and scores else \
-        [p for p in phenos if p]
+    if gene.phenotypes.method == "activity_score" and scores:
+        # a tied diplotype without a score (unknown activity) makes the lookup indeterminate
+        call.lookup_keys = [s for s in scores if s != "n/a"] + ["Indeterminate"] * ("n/a" in scores)
+    else:
+        call.lookup_keys = [p for p in phenos if p]
     return call
 
 
