@@ -8,10 +8,12 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
+# uv (from PyPI) installs in parallel, about 3x faster than pip here; pip is the fallback.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	{ $(BIN)/python -m pip install --quiet uv 2>/dev/null && \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]'; } || \
+	  $(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 # Test-time Debian tools; installed only when missing and we are root, skipped otherwise.

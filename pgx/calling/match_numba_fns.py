@@ -13,7 +13,6 @@ unique ids.
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
 from pgx._numba import numba_jit
 
@@ -27,7 +26,7 @@ def _accepts(mask, code):
     return (mask >> np.uint64(code)) & np.uint64(1) == np.uint64(1)
 
 
-@numba_jit(parallel=True)
+@numba_jit
 def allele_candidates(def_ptr, def_pos, pattern, codes):
     """Alleles that fit at least one haplotype slot at every non-missing position.
 
@@ -39,7 +38,7 @@ def allele_candidates(def_ptr, def_pos, pattern, codes):
     n_a = def_ptr.shape[0] - 1
     cand = np.zeros((n_s, n_a), dtype=np.bool_)
     score = np.zeros((n_s, n_a), dtype=np.int32)
-    for s in prange(n_s):
+    for s in range(n_s):
         no_ref = np.empty(n_p, dtype=np.int64)
         n_nr = 0
         for p in range(n_p):
@@ -132,7 +131,7 @@ def _sample_pairs(s, cand, score, pattern, codes, block, out_a, out_b, out_score
     return n
 
 
-@numba_jit(parallel=True)
+@numba_jit
 def consistent_pairs(cand, score, pattern, codes, block):
     """All diplotypes (a <= b) consistent with each sample's genotypes, CSR over samples.
 
@@ -141,7 +140,7 @@ def consistent_pairs(cand, score, pattern, codes, block):
     n_s = codes.shape[0]
     counts = np.zeros(n_s, dtype=np.int64)
     dummy = np.empty(0, dtype=np.int32)
-    for s in prange(n_s):
+    for s in range(n_s):
         counts[s] = _sample_pairs(s, cand, score, pattern, codes, block,
                                   dummy, dummy, dummy, 0, False)
     ptr = np.zeros(n_s + 1, dtype=np.int64)
@@ -150,7 +149,7 @@ def consistent_pairs(cand, score, pattern, codes, block):
     out_a = np.empty(ptr[n_s], dtype=np.int32)
     out_b = np.empty(ptr[n_s], dtype=np.int32)
     out_score = np.empty(ptr[n_s], dtype=np.int32)
-    for s in prange(n_s):
+    for s in range(n_s):
         _sample_pairs(s, cand, score, pattern, codes, block, out_a, out_b, out_score,
                       ptr[s], True)
     return ptr, out_a, out_b, out_score
