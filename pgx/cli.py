@@ -5,12 +5,11 @@ Exit status: 0 success, 2 usage error, 3 bad input (a one-line message names the
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 from pgx import __version__
-from pgx.errors import PgxError, UsageError
+from pgx.errors import InputError, PgxError, UsageError
 
 CALL_HELP = """\
 Call star-allele diplotypes and phenotypes for every sample in one or more VCF/VCF.gz/BCF files
@@ -27,42 +26,108 @@ Outputs in OUTDIR:
                          definitions source and version (schema: pgx/schemas/calls.schema.json)
   tested.json            exactly which alleles and positions were tested, per gene
 
+Input: bgzipped VCF and BCF over 16 MiB need an index (.tbi/.csi: `bcftools index -t` for
+VCF.gz, `bcftools index` for BCF); smaller files and plain-text VCF are streamed. Bad input
+(another genome build, gVCF blocks, malformed lines, unknown --sample, ...) stops the run with
+exit status 3 and a one-line message naming the file (and line) and the fix; usage errors exit
+2. Outputs are written only when the whole run succeeds: a failed run adds no files to OUTDIR.
+
 examples:
   pgx call -o out/ patient1.vcf.gz cohort.bcf
   pgx call --definitions ../shared/oracle/pharmcat/definitions -o out/ sample.vcf
   pgx call --outside-calls cyp2d6.tsv --sample NA12878 -o out/ cohort.vcf.gz
 """
 
-_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|^\.\.?$|^$")
+RESERVED_NAMES = ("calls.tsv", "tested.json")
 
 
-def _safe_sample(name: str) -> str:
-    if _BAD_NAME.search(name) or ".." in name:
-        raise UsageError(f"sample name {name!r} cannot be used in a file name (no '/', '..' or "
-                         f"control characters); rename it with `bcftools reheader -s`")
-    return name
+def _check_json_name(template: str, samples: list[str] | None) -> None:
+    """--json-name must be a plain file name inside OUTDIR, with {sample} unless one --sample."""
+    try:
+        example = template.format(sample="SAMPLE")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise UsageError(f"--json-name {template!r}: only the placeholder {{sample}} is allowed "
+                         f"({exc})") from exc
+    if not example or "/" in example or "\\" in example or example in (".", "..") \
+            or example.startswith(".") or example in RESERVED_NAMES:
+        raise UsageError(f"--json-name {template!r} must be a plain file name in OUTDIR (no "
+                         f"'/', not hidden, not {' or '.join(RESERVED_NAMES)}), e.g. "
+                         f"{{sample}}.calls.json")
+    if "{sample}" not in template and (not samples or len(samples) != 1):
+        raise UsageError(f"--json-name {template!r} has no {{sample}}, so it needs exactly one "
+                         f"--sample (one sample per run)")
+
+
+def _check_outdir(outdir: Path) -> None:
+    if outdir.exists() and not outdir.is_dir():
+        raise UsageError(f"-o {outdir}: exists and is not a directory; choose an output "
+                         f"directory")
+
+
+def _write(files: dict[Path, str], where: Path) -> None:
+    from pgx.calling.output import write_atomically
+
+    try:
+        write_atomically(files)
+    except OSError as exc:
+        raise UsageError(f"{where}: cannot write the outputs ({exc.strerror or exc}); choose a "
+                         f"writable location with -o") from exc
+
+
+OUTSIDE_FORMAT = ("tab-separated gene, diplotype[, phenotype[, activity_score]], optional header "
+                  "row adding a sample column; one line per gene and sample")
+
+
+def _check_definitions_dir(spec: str | None) -> None:
+    if spec is None or spec == "embedded":
+        return
+    path = Path(spec)
+    fix = ("point --definitions at PharmCAT's definitions folder (*_translation.json) or a "
+           "folder of pgx gene YAML files, or leave it out for the embedded panel")
+    if not path.exists():
+        raise InputError(f"{path}: --definitions directory not found; {fix}")
+    if not path.is_dir():
+        raise InputError(f"{path}: --definitions is not a directory; {fix}")
+    if not any(path.glob("*_translation.json")) and not any(path.glob("*.yaml")):
+        raise InputError(f"{path}: no allele definitions (*_translation.json or *.yaml) in the "
+                         f"--definitions directory; {fix}")
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    from pgx.calling.caller import call_vcfs
+    from pgx.calling.caller import call_vcfs, check_sample_name, open_inputs
     from pgx.calling.outside_calls import outside_calls_for, read_outside_calls
-    from pgx.calling.output import output_files, write_atomically
+    from pgx.calling.output import output_files
     from pgx.definitions import load_definitions
     from pgx.phenotype.assign import assign_phenotypes
 
-    if "{sample}" not in args.json_name and not args.sample:
-        if args.json_name != "{sample}.calls.json":
-            raise UsageError("--json-name without {sample} needs --sample (one sample per run)")
+    outdir = Path(args.output)
+    _check_json_name(args.json_name, args.sample and list(dict.fromkeys(args.sample)))
+    _check_outdir(outdir)
+    _check_definitions_dir(args.definitions)
+    outside_rows = []
+    if args.outside_calls:
+        if not Path(args.outside_calls).is_file():
+            raise InputError(f"{args.outside_calls}: --outside-calls file not found; check the "
+                             f"path")
+        try:
+            outside_rows = read_outside_calls(args.outside_calls)
+        except InputError as exc:
+            raise InputError(f"{exc} (--outside-calls: {OUTSIDE_FORMAT})") from exc
+    opened = open_inputs(args.vcf, args.sample)  # VCF headers and samples: before definitions
     defs = load_definitions(args.definitions)
-    outside_rows = read_outside_calls(args.outside_calls) if args.outside_calls else []
     result = call_vcfs(args.vcf, defs, samples=args.sample, all_candidates=args.all_candidates,
-                       show_progress=not args.quiet)
+                       show_progress=not args.quiet, opened=opened)
     if "{sample}" not in args.json_name and len(result.samples) != 1:
         raise UsageError("--json-name without {sample} needs exactly one sample")
-    for s in result.samples:
-        _safe_sample(s)
+    for s in result.samples:  # checked by call_vcfs already; no path is built from a bad name
+        check_sample_name(s)
+        if args.json_name.format(sample=s) in RESERVED_NAMES:
+            raise UsageError(f"--json-name {args.json_name!r} gives sample {s!r} the file name "
+                             f"{args.json_name.format(sample=s)}, which pgx writes itself; use "
+                             f"another --json-name, e.g. {{sample}}.calls.json")
     if outside_rows:
-        extra = outside_calls_for(outside_rows, args.outside_calls, result.samples)
+        extra = outside_calls_for(outside_rows, args.outside_calls, result.samples,
+                                  result.all_samples)
         for s, outside in extra.items():
             by_gene = {c.gene: c for c in outside}
             merged = []
@@ -74,29 +139,62 @@ def cmd_call(args: argparse.Namespace) -> int:
                 merged.append(c)
             result.calls[s] = merged + outside
     assign_phenotypes(defs, [c for s in result.samples for c in result.calls[s]])
-    files = output_files(Path(args.output), result.samples, result.calls, defs,
+    files = output_files(outdir, result.samples, result.calls, defs,
                          result.inputs, args.json_name)
-    write_atomically(files)
+    _write(files, outdir)
     if not args.quiet:
         n_genes = len({c.gene for s in result.samples for c in result.calls[s]})
         print(f"pgx call: {len(result.samples)} sample(s) x {n_genes} genes -> "
-              f"{Path(args.output) / 'calls.tsv'}", file=sys.stderr)
+              f"{outdir / 'calls.tsv'}", file=sys.stderr)
     return 0
 
 
 def cmd_merge_calls(args: argparse.Namespace) -> int:
-    from pgx.calling.output import TSV_COLUMNS, write_atomically
-    from pgx.errors import InputError
+    """Concatenate calls.tsv files: each must have the exact calls.tsv header and 8 columns per
+    row; a (sample, gene) pair given twice is an error (a sample called twice)."""
+    import csv
+    import io
 
+    from pgx.calling.output import TSV_COLUMNS
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(TSV_COLUMNS)
+    seen: dict[tuple[str, str], str] = {}
     header = "\t".join(TSV_COLUMNS)
-    lines = [header]
     for path in args.tsv:
-        text = Path(path).read_text().splitlines()
-        if not text or text[0] != header:
-            raise InputError(f"{path}:1: not a pgx calls.tsv (expected header: {header})")
-        lines.extend(text[1:])
-    write_atomically({Path(args.output): "\n".join(lines) + "\n"})
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(f"{path}: no such file; check the path (a calls.tsv from `pgx call`)")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot be read as text ({exc}); pass a calls.tsv "
+                             f"written by `pgx call`") from exc
+        rows = csv.reader(io.StringIO(text), delimiter="\t")
+        first = next(rows, None)
+        if first is None or tuple(first) != TSV_COLUMNS:
+            raise InputError(f"{path}:1: not a pgx calls.tsv (expected the header: {header}); "
+                             f"pass calls.tsv files written by `pgx call`")
+        for row in rows:
+            n = rows.line_num
+            if len(row) != len(TSV_COLUMNS):
+                raise InputError(f"{path}:{n}: {len(row)} columns, expected {len(TSV_COLUMNS)} "
+                                 f"({', '.join(TSV_COLUMNS)}); re-create the file with `pgx call`")
+            key = (row[0], row[1])
+            if key in seen:
+                raise InputError(f"{path}:{n}: sample {row[0]!r} gene {row[1]} is already in "
+                                 f"{seen[key]}; merge each sample's calls once")
+            seen[key] = f"{path}:{n}"
+            writer.writerow(row)
+    _check_outdir_parent(Path(args.output))
+    _write({Path(args.output): out.getvalue()}, Path(args.output))
     return 0
+
+
+def _check_outdir_parent(output: Path) -> None:
+    if output.is_dir():
+        raise UsageError(f"-o {output}: is a directory; give the merged calls.tsv file name")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except PgxError as exc:
-        print(f"pgx {args.command}: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).splitlines())  # always one line
+        print(f"pgx {args.command}: error: {message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

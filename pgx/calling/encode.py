@@ -36,12 +36,14 @@ STATUS_NOCALL = 2  # ./. (or all slots missing)
 STATUS_FILTERED = 3  # FILTER or FORMAT/FT not PASS
 STATUS_REF_MISMATCH = 4  # VCF REF disagrees with the definition (wrong build or representation)
 STATUS_UNUSABLE = 5  # the genotype selects a symbolic (<DEL>), '*' or N-containing allele
+STATUS_CONFLICT = 6  # records at one POS give more ALTs than copies, or clash on a phased slot
 STATUS_REASON = {
     STATUS_ABSENT: "no VCF record",
     STATUS_NOCALL: "genotype is missing (./. or ./0)",
     STATUS_FILTERED: "failed FILTER/FT",
     STATUS_REF_MISMATCH: "VCF REF differs from the definition",
     STATUS_UNUSABLE: "symbolic, '*' or N allele",
+    STATUS_CONFLICT: "records at the position contradict each other",
 }
 
 IUPAC = {
@@ -113,7 +115,11 @@ def encode_gene(gene: GeneDefinition, samples: list[str], sample_index: dict[str
     out = GeneGenotypes(gene, samples, codes, phased, ps, status)
 
     for file_no, recs in enumerate(records):
-        cols = np.array([sample_index[s] for s in recs.samples], dtype=np.int64)
+        cols_all = np.array([sample_index.get(s, -1) for s in recs.samples], dtype=np.int64)
+        keep = cols_all >= 0  # samples not being called are skipped
+        if not keep.any():
+            continue
+        cols = cols_all[keep]
         for r in range(len(recs.pos)):
             p = pos_index.get((recs.chrom[r], recs.pos[r]))
             if p is None:
@@ -137,16 +143,14 @@ def encode_gene(gene: GeneDefinition, samples: list[str], sample_index: dict[str
             # allele index in this record -> code in the gene vocabulary
             table = np.array([lookup[p].get(a, UNDOCUMENTED) for a in mapped], dtype=np.int16)
             unusable = np.array([_unusable(a) for a in strings], dtype=bool)
-            gt = recs.gt[r]
+            gt = recs.gt[r][keep]
             rec_codes = np.where(gt >= 0, table[np.clip(gt, 0, None)], gt).astype(np.int8)
             rec_codes[gt == GT_MISSING] = MISSING
             rec_codes[gt == GT_NO_COPY] = NO_COPY
+            rec_phased = recs.phased[r][keep]
             ok = np.ones(len(cols), dtype=bool) if recs.filter_ok[r] else np.zeros(len(cols), bool)
             if recs.sample_ok[r] is not None:
-                ok &= recs.sample_ok[r]
-            prior = status[cols, p] == STATUS_OK
-            merged = _merge_same_position(codes[cols, p, :], rec_codes, prior)
-            codes[cols, p, :] = np.where(ok[:, None], merged, codes[cols, p, :])
+                ok &= recs.sample_ok[r][keep]
             called = (rec_codes[:, 0] >= 0) | (rec_codes[:, 0] == UNDOCUMENTED) | \
                      (rec_codes[:, 1] >= 0) | (rec_codes[:, 1] == UNDOCUMENTED)
             # a lone REF beside a missing allele ('./0') says nothing on an autosome
@@ -154,14 +158,26 @@ def encode_gene(gene: GeneDefinition, samples: list[str], sample_index: dict[str
                         & (variant.chrom != "chrX"))
             called &= ~half_ref
             bad_allele = (unusable[np.clip(gt, 0, None)] & (gt >= 0)).any(axis=1)
-            new_status = np.where(~ok, STATUS_FILTERED,
+            rec_status = np.where(~ok, STATUS_FILTERED,
                                   np.where(bad_allele, STATUS_UNUSABLE,
                                            np.where(called, STATUS_OK, STATUS_NOCALL))
                                   ).astype(np.int8)
-            status[cols, p] = np.where(prior, STATUS_OK, new_status)
-            phased[cols, p] |= recs.phased[r] & ok
+            # several records at one POS (split multi-allelics): any unusable record makes the
+            # position unknown; usable ones are combined, contradictions make it unknown too
+            cur = status[cols, p]
+            first = (cur == STATUS_ABSENT) | (cur == STATUS_REF_MISMATCH)
+            both_ok = (cur == STATUS_OK) & (rec_status == STATUS_OK)
+            merged, conflict = _merge_same_position(codes[cols, p, :], rec_codes, both_ok,
+                                                    phased[cols, p], rec_phased)
+            codes[cols, p, :] = np.where(first[:, None], rec_codes, merged)
+            status[cols, p] = np.where(
+                first, rec_status,
+                np.where(cur != STATUS_OK, cur,
+                         np.where(rec_status != STATUS_OK, rec_status,
+                                  np.where(conflict, STATUS_CONFLICT, STATUS_OK)))).astype(np.int8)
+            phased[cols, p] = np.where(first, rec_phased, phased[cols, p] & rec_phased)
             if recs.ps[r] is not None:
-                ps[cols, p] = np.where(ok, recs.ps[r], ps[cols, p])
+                ps[cols, p] = np.where(first, recs.ps[r][keep], ps[cols, p])
             undoc = np.nonzero((rec_codes == UNDOCUMENTED).any(axis=1) & ok)[0]
             for i in undoc:
                 k = int(gt[i][rec_codes[i] == UNDOCUMENTED][0])
@@ -176,13 +192,37 @@ def _unusable(allele: str) -> bool:
     return allele.startswith("<") or "*" in allele or "N" in allele.upper()
 
 
-def _merge_same_position(current: np.ndarray, new: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """Combine two records at one POS (split multi-allelics): a non-REF allele wins its slot."""
-    if not prior.any():
-        return new
+def _merge_same_position(current: np.ndarray, new: np.ndarray, both_ok: np.ndarray,
+                         phased_cur: np.ndarray, phased_new: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Combine a sample's genotypes from two records at one POS (split multi-allelics).
+
+    Unphased: the non-REF alleles of both records are the sample's alleles (``0/1`` + ``0/1``
+    of a split ``1/2`` is ALT1/ALT2). Phased: slot by slot, a non-REF allele fills a REF slot.
+    More non-REF alleles than copies, or two ALTs in one phased slot, is a contradiction.
+    Returns ``(merged, conflict)``; rows not in ``both_ok`` are returned unchanged.
+    """
     merged = current.copy()
-    take = prior[:, None] & (new != 0) & (new != MISSING) & ((current == 0) | (current == MISSING))
-    merged[take] = new[take]
-    fresh = ~prior
-    merged[fresh] = new[fresh]
-    return merged
+    conflict = np.zeros(len(new), dtype=bool)
+    informative = both_ok & ((new != 0) & (new != NO_COPY)).any(axis=1)
+    for i in np.nonzero(informative)[0]:
+        cur, nw = current[i], new[i]
+        copies = 1 if NO_COPY in cur or NO_COPY in nw else 2
+        if phased_cur[i] and phased_new[i] and copies == 2:
+            out = cur.copy()
+            for k in range(2):
+                if nw[k] in (0, MISSING):
+                    continue
+                if out[k] in (0, MISSING):
+                    out[k] = nw[k]
+                elif out[k] != nw[k]:
+                    conflict[i] = True
+            merged[i] = out
+            continue
+        alts = [int(c) for c in (*cur, *nw) if c not in (0, NO_COPY, MISSING)]
+        if len(alts) > copies:
+            conflict[i] = True
+            continue
+        fill = alts + [0] * (copies - len(alts))
+        merged[i] = fill if copies == 2 else [fill[0], NO_COPY]
+    return merged, conflict

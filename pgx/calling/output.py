@@ -110,9 +110,11 @@ def tested_json(defs: DefinitionSet) -> dict:
 
 def write_atomically(files: dict[Path, str], threads: int = 4) -> None:
     """Write all files to temporaries first, then rename each into place (no half-written
-    outputs). File creation is I/O-bound, so a few threads write in parallel."""
-    for parent in {p.parent for p in files}:
-        parent.mkdir(parents=True, exist_ok=True)
+    outputs; a failure leaves no temporaries and removes directories it created). File
+    creation is I/O-bound, so a few threads write in parallel."""
+    created = [d for d in sorted({p.parent for p in files}) if not d.exists()]
+    for d in created:
+        d.mkdir(parents=True, exist_ok=True)
     token = f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     temps = [(path.with_name("." + path.name + token), path) for path in files]
 
@@ -121,15 +123,21 @@ def write_atomically(files: dict[Path, str], threads: int = 4) -> None:
         with open(tmp, "x") as fh:
             fh.write(files[path])
 
+    done = False
     try:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             list(pool.map(write, temps))
         with ThreadPoolExecutor(max_workers=threads) as pool:
             list(pool.map(lambda item: os.replace(*item), temps))
+        done = True
     finally:
         for tmp, _ in temps:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        if not done:
+            for d in reversed(created):
+                if d.is_dir() and not any(d.iterdir()):
+                    d.rmdir()
 
 
 def output_files(outdir: Path, samples: list[str], calls: dict[str, list[GeneCall]],

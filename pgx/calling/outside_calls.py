@@ -50,17 +50,30 @@ def read_outside_calls(path: str | Path) -> list[dict]:
     return rows
 
 
-def outside_calls_for(rows: list[dict], path: str, samples: list[str]) -> dict[str, list[GeneCall]]:
-    """GeneCalls per sample from outside-call rows."""
+def outside_calls_for(rows: list[dict], path: str, samples: list[str],
+                      known_samples: list[str] | None = None) -> dict[str, list[GeneCall]]:
+    """GeneCalls per called sample from outside-call rows.
+
+    Rows for samples that are in the input VCFs (``known_samples``) but not being called
+    (``--sample``) are skipped, so one cohort file serves per-sample runs; a sample found in no
+    input is an error (a typo must not drop a result silently).
+    """
+    known = set(known_samples or samples)
     per_sample: dict[str, list[GeneCall]] = {s: [] for s in samples}
+    seen: set[tuple[str, str]] = set()
     for row in rows:
         targets = [row["sample"]] if row["sample"] else samples
         if not row["sample"] and len(samples) > 1:
             raise InputError(f"{path}: no sample column but {len(samples)} samples are being "
                              f"called; add a 'sample' column or call one sample (--sample)")
         for s in targets:
+            if s not in known:
+                raise InputError(f"{path}: sample {s!r} is in none of the input VCFs")
             if s not in per_sample:
-                raise InputError(f"{path}: sample {s!r} is not among the called samples")
+                continue
+            if (s, row["gene"]) in seen:
+                raise InputError(f"{path}: gene {row['gene']} given twice for sample {s}")
+            seen.add((s, row["gene"]))
             alleles = tuple(a.strip() for a in row["diplotype"].split("/")) if row["diplotype"] else ()
             call = GeneCall(sample=s, gene=row["gene"], status=OUTSIDE_CALL,
                             diplotypes=[Diplotype(alleles)] if alleles else [],

@@ -194,6 +194,19 @@ def _strands(sas: list[SampleAllele]) -> set[tuple]:
     return out
 
 
+MAX_PHASE_BRANCHES = 12  # 2**12 strands; more unphased hets cannot be resolved by enumeration
+
+
+class TooManyPhaseCombinations(Exception):
+    """More independent unphased heterozygous positions than can be enumerated."""
+
+
+def _phase_branches(sas: list[SampleAllele]) -> int:
+    unphased = sum(1 for s in sas if not s.eff_phased and s.ps is None)
+    blocks = {s.ps for s in sas if not s.eff_phased and s.ps is not None}
+    return unphased + len(blocks)
+
+
 class MatchData:
     def __init__(self, view: GeneView, sample: dict[int, SampleAllele], haps: list[NA],
                  assume_reference: bool, find_combinations: bool):
@@ -243,6 +256,12 @@ class MatchData:
                 filled.append(nh)
             reduced = filled
         self.haps = sorted(reduced, key=_na_key)
+        branches = _phase_branches(sas)
+        if branches > MAX_PHASE_BRANCHES:
+            raise TooManyPhaseCombinations(
+                f"{branches} unphased heterozygous positions (or phase blocks) allow 2^{branches} "
+                f"haplotype combinations, too many to resolve; phase the VCF (e.g. WhatsHap, "
+                f"SHAPEIT) and call again")
         self.perms = _strands(sas)
         self.eff_phased = len(self.perms) <= 2
         self.partial = any("." in s.call for s in sas)
@@ -317,8 +336,13 @@ def compute_diplotypes(md: MatchData, matches: list[HapMatch], find_combinations
     pairs: list[Dip] = []
     if len(md.perms) == 1:
         seq = next(iter(md.perms))
-        if len(matches) == 1:
-            d = Dip(matches[0], None if md.is_haploid else matches[0])
+        if md.is_haploid:  # one copy: every matching allele is a single-allele call
+            for m in sorted(matches, key=lambda x: x.key()):
+                d = Dip(m, None)
+                d.pairs.append((seq, seq))
+                pairs.append(d)
+        elif len(matches) == 1:
+            d = Dip(matches[0], matches[0])
             d.pairs.append((seq, seq))
             pairs.append(d)
         else:
@@ -495,6 +519,13 @@ class MatchResult:
 
 
 def call_standard(view: GeneView, sample: dict[int, SampleAllele], top_only: bool) -> MatchResult:
+    try:
+        return _call_standard(view, sample, top_only)
+    except TooManyPhaseCombinations as exc:
+        return MatchResult(reason=str(exc))
+
+
+def _call_standard(view: GeneView, sample: dict[int, SampleAllele], top_only: bool) -> MatchResult:
     md = MatchData(view, sample, view.haps, assume_reference=True, find_combinations=False)
     res = MatchResult()
     if md.n == 0:
@@ -682,6 +713,14 @@ def call_lowest_function(view: GeneView, sample: dict[int, SampleAllele],
                          activity: dict[str, float], mhs_alleles: set[str]) -> MatchResult:
     """DPYD/RYR1: phased -> every consistent diplotype (combinations allowed); unphased with
     several variants -> the observed haplotypes and the two lowest-function ones as diplotype."""
+    try:
+        return _call_lowest_function(view, sample, activity, mhs_alleles)
+    except TooManyPhaseCombinations as exc:
+        return MatchResult(reason=str(exc))
+
+
+def _call_lowest_function(view: GeneView, sample: dict[int, SampleAllele],
+                          activity: dict[str, float], mhs_alleles: set[str]) -> MatchResult:
     res = MatchResult()
     sh = view.gene.split_haplotype
     split_names = {sh.allele, sh.marker_allele} if sh else set()

@@ -15,6 +15,12 @@ from typing import Any
 
 import yaml
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+def _yaml_load(text):
+    return yaml.load(text, Loader=_LOADER)
+
 from pgx.definitions.model import (
     DefinitionSet,
     GeneDefinition,
@@ -100,7 +106,7 @@ def load_phenotype_only(path: str | Path) -> GeneDefinition:
     a VCF; its phenotypes serve outside calls (e.g. CYP2D6 from a CNV-aware caller)."""
     path = Path(path)
     where = str(path)
-    doc = yaml.safe_load(path.read_text()) or {}
+    doc = _yaml_load(path.read_text()) or {}
     try:
         gene, method = doc["gene"], doc["phenotype_method"]
         alleles = [NamedAllele(name=str(a["name"]), alleles=[], function=a.get("function"),
@@ -203,7 +209,7 @@ def load_gene_file(path: str | Path) -> tuple[GeneDefinition, str]:
     where = str(path)
     try:
         with open(path, encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh)
+            doc = _yaml_load(fh)
     except yaml.YAMLError as e:
         raise _fail(where, f"invalid YAML: {e}") from e
     if not isinstance(doc, dict):

@@ -11,6 +11,12 @@ from functools import lru_cache
 
 import yaml
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+def _yaml_load(text):
+    return yaml.load(text, Loader=_LOADER)
+
 from pgx.resources import resource_path
 
 
@@ -27,7 +33,7 @@ class SplitHaplotype:
 
 @lru_cache(maxsize=None)
 def _policies() -> dict:
-    return yaml.safe_load(resource_path("gene_policies.yaml").read_text()) or {}
+    return _yaml_load(resource_path("gene_policies.yaml").read_text()) or {}
 
 
 def gene_policy(gene: str) -> dict:

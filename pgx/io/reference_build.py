@@ -1,7 +1,9 @@
 """Genome-build checks: pgx definitions are GRCh38; GRCh37/hg19 input must stop with a clear error.
 
-Two signals are used: contig lengths declared in the VCF header (``##contig=<ID=..,length=..>``),
-and REF alleles at defined positions (see ``pgx.calling.encode``), for headers without lengths.
+Three signals are used: contig lengths declared in the VCF header (``##contig=<ID=..,length=..>``;
+any primary-chromosome length other than GRCh38's is an error), the build named by
+``##reference``/``##assembly`` lines or contig ``assembly=`` attributes, and, for headers with
+neither, REF alleles at defined positions (see ``pgx.calling.caller``).
 """
 from __future__ import annotations
 
@@ -26,17 +28,61 @@ GRCH37 = {
     "21": 48129895, "22": 51304566, "X": 155270560, "Y": 59373566,
 }
 _CONTIG = re.compile(r"^##contig=<ID=([^,>]+)(?:,[^>]*?length=(\d+))?", re.M)
+_BUILD_LINE = re.compile(r"^##(?:reference|assembly)=(.*)$|^##contig=<[^>]*?assembly=\"?([^,>\"]+)",
+                         re.M | re.I)
+_OLD_BUILD = re.compile(r"grch37|hg19|hg18|hs37d5|human_g1k_v37|assembly19|ncbi3[67]|"
+                        r"(?<![a-z0-9])b3[67](?![a-z0-9])", re.I)
+_NEW_BUILD = re.compile(r"grch38|hg38|hs38|assembly38|(?<![a-z0-9])b38(?![a-z0-9])", re.I)
+_LIFTOVER = "`bcftools +liftover` or Picard LiftoverVcf"
 
 
 def check_contig_lengths(path: Path, header: str) -> None:
-    """Raise :class:`InputError` when header contig lengths say GRCh37/hg19."""
+    """Raise :class:`InputError` when a header contig length is not GRCh38's (GRCh37/hg19 named
+    as such). Only the primary chromosomes 1-22, X, Y are compared (chrM differs between
+    assemblies' naming conventions, and alt/decoy contigs have no fixed length here)."""
     for name, length in _CONTIG.findall(header):
         if not length:
             continue
         key = name[3:] if name.lower().startswith("chr") else name
+        if key not in GRCH38:
+            continue
         n = int(length)
-        if GRCH37.get(key) == n and GRCH38.get(key) != n:
+        if n == GRCH38[key]:
+            continue
+        if GRCH37.get(key) == n:
             raise InputError(
-                f"{path}: contig {name} has length {n}, which is GRCh37/hg19; pgx definitions "
-                f"are GRCh38 — lift the VCF over to GRCh38 (e.g. `bcftools +liftover` or "
-                f"Picard LiftoverVcf) or re-call against GRCh38")
+                f"{path}: contig {name} has length {n:,}, which is GRCh37/hg19; pgx definitions "
+                f"are GRCh38: lift the VCF over to GRCh38 (e.g. {_LIFTOVER}) or re-call against "
+                f"GRCh38")
+        raise InputError(
+            f"{path}: contig {name} has length {n:,}, but GRCh38's chromosome {key} has "
+            f"{GRCH38[key]:,} bp, so the file is not on GRCh38; lift it over to GRCh38 (e.g. "
+            f"{_LIFTOVER}) or re-call against GRCh38")
+
+
+def check_header_build(path: Path, header: str) -> None:
+    """Raise :class:`InputError` when ``##reference``/``##assembly`` lines or contig
+    ``assembly=`` attributes name an older build (GRCh37, hg19, b37, hs37d5, NCBI36/hg18) and
+    none names GRCh38 (which catches GRCh37 files whose records miss every defined position).
+
+    Skipped for lifted-over files, which may keep the old ``##reference`` line: when a primary
+    chromosome declares GRCh38's length, or the header mentions a liftover."""
+    if re.search(r"liftover", header, re.I):
+        return
+    for name, length in _CONTIG.findall(header):
+        key = name[3:] if name.lower().startswith("chr") else name
+        if length and GRCH38.get(key) == int(length):
+            return
+    old = new = None
+    for m in _BUILD_LINE.finditer(header):
+        value = (m.group(1) or m.group(2) or "").strip()
+        if _NEW_BUILD.search(value):
+            new = value
+        elif _OLD_BUILD.search(value):
+            old = old or value
+    if old and not new:
+        shown = old if len(old) <= 80 else old[:77] + "..."
+        raise InputError(
+            f"{path}: the header names reference {shown!r}, an older genome build than GRCh38; "
+            f"pgx definitions are GRCh38: lift the VCF over to GRCh38 (e.g. {_LIFTOVER}) or "
+            f"re-call against GRCh38")

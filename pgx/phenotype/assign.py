@@ -21,15 +21,21 @@ def _fmt_score(x: float | None) -> str:
     return s + "0" if s.endswith(".") else s
 
 
-_COPIES = re.compile(r"^(.+?)x(\d+|N)$")
+_COPIES = re.compile(r"^(.+?)x(≥?)(\d+|N)$")
 
 
-def _copy_number(name: str) -> tuple[str, int | None]:
-    """PharmVar copy-number notation: ``*1x2`` is two copies of ``*1`` (``xN``: unknown)."""
+def _copy_number(name: str) -> tuple[str, int | None, bool]:
+    """PharmVar/CPIC copy-number notation: ``*1x2`` is two copies of ``*1``; ``*1x≥3`` at
+    least three (CPIC scores the lower bound); ``xN`` an unknown number.
+
+    Returns ``(allele, copies or None, at_least)``.
+    """
     m = _COPIES.match(name)
     if not m:
-        return name, 1
-    return m.group(1), None if m.group(2) == "N" else int(m.group(2))
+        return name, 1, False
+    if m.group(3) == "N":
+        return m.group(1), None, True
+    return m.group(1), int(m.group(3)), bool(m.group(2))
 
 
 def diplotype_phenotype(gene: GeneDefinition, alleles: tuple[str, ...]) -> tuple[str, float | None]:
@@ -40,13 +46,18 @@ def diplotype_phenotype(gene: GeneDefinition, alleles: tuple[str, ...]) -> tuple
         return rules.diplotypes[key], rules.diplotype_scores.get(key)
     functions, activities = [], []
     for name in alleles:
-        base, copies = _copy_number(name)
+        base, copies, _ = _copy_number(name)
         try:
             a = gene.allele(base)
         except KeyError:
             return "Indeterminate", None
         functions.append(a.function)
-        activities.append(None if a.activity is None or copies is None else a.activity * copies)
+        if a.activity == 0.0:  # any number of no-function copies adds nothing
+            activities.append(0.0)
+        elif a.activity is None or copies is None:
+            activities.append(None)
+        else:
+            activities.append(a.activity * copies)
     if rules.method == "activity_score":
         if any(v is None for v in activities):
             return "Indeterminate", None
