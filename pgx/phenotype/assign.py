@@ -66,8 +66,10 @@ def diplotype_phenotype(gene: GeneDefinition, alleles: tuple[str, ...]) -> tuple
             if lo <= score <= hi:
                 return label, score
         return "Indeterminate", score
-    if not rules.function_pairs:  # no phenotype defined for the gene (e.g. CPIC CYP4F2)
-        return "", None
+    if not rules.function_pairs:
+        # no rules at all (e.g. CPIC defines no CYP4F2 phenotype) -> no phenotype; a table that
+        # lacks this diplotype -> Indeterminate
+        return ("Indeterminate" if rules.diplotypes else ""), None
     if len(functions) == 1:  # haploid call: single-copy rules, else the function itself
         return rules.function_pairs.get((functions[0],), functions[0] or ""), None
     if None in functions:
