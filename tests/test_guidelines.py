@@ -1,0 +1,535 @@
+"""Drug-prescribing guidelines: our YAML (resources/guidelines), the PharmCAT JSON reader, and
+the agreement of our lookup keys, classifications and populations with PharmGKB's annotations
+(PharmCAT, May 2024) when ../shared is present.
+
+Run ``pytest tests/test_guidelines.py -s`` to see the per-guideline agreement table.
+"""
+from __future__ import annotations
+
+import collections
+import fnmatch
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from pgx.definitions import load_definitions
+from pgx.errors import InputError
+from pgx.phenotype.assign import diplotype_phenotype
+from pgx.guidelines.loader import (
+    GuidelineError,
+    format_score,
+    load_guideline_file,
+    load_guidelines,
+    load_pharmcat_guidelines,
+)
+from pgx.guidelines.model import (
+    ACTIVITY_SCORE_GENES,
+    allele_status,
+    ALLELE_STATUS_GENES,
+    CLASSIFICATIONS,
+    INDETERMINATE,
+    NO_RESULT,
+)
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+PHARMCAT_GUIDELINES = SHARED / "oracle" / "pharmcat" / "guidelines"
+
+# HLA allele statuses our guidelines may use (outside calls; see pgx/guidelines/model.py)
+HLA_STATUSES = {
+    "HLA-A": {"*31:01"},
+    "HLA-B": {"*57:01", "*58:01", "*15:02"},
+}
+MAX_COPIES = 3  # copy-number notation of outside calls (CYP2D6 *1x2, *1x3) considered
+
+
+# --------------------------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="module")
+def ours():
+    return load_guidelines()
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> dict[str, set[str]]:
+    """Every lookup value our calls can produce, per gene, from the panel's phenotype rules."""
+    defs = load_definitions()
+    vocab: dict[str, set[str]] = {}
+    for name, gene in defs.genes.items():
+        rules = gene.phenotypes
+        values = {INDETERMINATE, NO_RESULT}
+        if rules.method == "activity_score":
+            acts = sorted({a.activity for a in gene.alleles if a.activity is not None})
+            copies = range(1, (1 if gene.vcf_callable else MAX_COPIES) + 1)
+            singles = {a * c for a in acts for c in copies}
+            values |= {format_score(x + y) for x in singles for y in singles}
+        else:
+            values |= set(rules.function_pairs.values()) | set(rules.diplotypes.values())
+        vocab[name] = values
+    for gene, alleles in HLA_STATUSES.items():
+        vocab[gene] = {f"{a} {s}" for a in alleles for s in ("positive", "negative")} | {NO_RESULT}
+    return vocab
+
+
+@pytest.fixture(scope="module")
+def pharmcat():
+    if not PHARMCAT_GUIDELINES.is_dir():
+        pytest.skip("../shared/oracle/pharmcat/guidelines is absent")
+    return load_pharmcat_guidelines(PHARMCAT_GUIDELINES)
+
+
+# --------------------------------------------------------------------------------------------
+# our guidelines
+
+
+def test_our_guidelines_load(ours):
+    assert ours.guidelines, "no guideline files under resources/guidelines"
+    ids = [g.id for g in ours.guidelines]
+    assert len(ids) == len(set(ids))
+    for g in ours.guidelines:
+        assert g.id.split("/")[0] == g.source.lower(), g.id
+        assert g.pmids and g.year and g.title and g.url and g.authored, g.id
+        assert g.recommendations, g.id
+        for r in g.recommendations:
+            assert set(r.lookup) == set(g.genes), (g.id, r.entry)
+            assert r.classification in CLASSIFICATIONS, (g.id, r.entry)
+            assert r.action.strip(), (g.id, r.entry)
+    print(f"\n{len(ours.guidelines)} guidelines, "
+          f"{sum(len(g.recommendations) for g in ours.guidelines)} recommendations, "
+          f"{len(ours.drugs)} drugs (version {ours.version})")
+
+
+def test_lookup_values_are_our_vocabulary(ours, vocabulary):
+    """Every lookup value is a phenotype / activity score / allele status our calls produce."""
+    bad = []
+    for g in ours.guidelines:
+        for r in g.recommendations:
+            for gene, value in r.lookup.items():
+                if value not in vocabulary.get(gene, ()):
+                    bad.append(f"{g.id} {r.entry}: {gene}={value!r}")
+    assert not bad, "lookup values our calls never produce:\n" + "\n".join(sorted(set(bad)))
+
+
+def test_single_gene_guidelines_cover_the_vocabulary(ours, vocabulary):
+    """A one-gene CPIC guideline answers every value our calls can give (except No Result):
+    a phenotype without an entry would silently get no recommendation. Gaps the guideline
+    itself leaves are listed in COVERAGE_GAPS."""
+    gaps = []
+    for g in ours.guidelines:
+        if len(g.genes) != 1 or g.source != "CPIC":
+            continue
+        gene = g.genes[0]
+        wanted = vocabulary[gene] - {NO_RESULT}
+        if gene in ALLELE_STATUS_GENES:  # the statuses of the allele(s) the guideline is about
+            alleles = {r.lookup[gene].split()[0] for r in g.recommendations} - {NO_RESULT.split()[0]}
+            wanted = {f"{a} {s}" for a in alleles for s in ("positive", "negative")}
+        pops = {r.population for r in g.recommendations}
+        for drug in g.drugs:
+            for pop in pops:
+                have = {r.lookup[gene] for r in g.recommendations
+                        if r.drug == drug and r.population == pop}
+                for v in sorted(wanted - have):
+                    if (g.id, v) not in COVERAGE_GAPS:
+                        gaps.append(f"{g.id}: {drug} / {pop}: no entry for {gene}={v!r}")
+    assert not gaps, "\n".join(gaps)
+
+
+# values a guideline deliberately leaves without an entry, with the reason
+COVERAGE_GAPS: dict[tuple[str, str], str] = {
+    ("cpic/fluoropyrimidines_DPYD", INDETERMINATE):
+        "CPIC's DPYD table has no entry for an unknown activity score",
+    ("cpic/aminoglycosides_MT-RNR1", INDETERMINATE):
+        "CPIC's MT-RNR1 table has normal / increased / uncertain risk only",
+    ("cpic/ivacaftor_CFTR", INDETERMINATE):
+        "CPIC's CFTR table has responsive / non-responsive only",
+    ("cpic/peginterferon_IFNL3", INDETERMINATE):
+        "CPIC's IFNL3 table has favorable / unfavorable genotypes only",
+}
+
+
+def test_match_semantics(ours):
+    recs = ours.match("clopidogrel", {"CYP2C19": "Poor Metabolizer", "CYP2D6": "1.0"},
+                      source="CPIC")
+    assert {r.population for r in recs} == {"CVI ACS PCI", "CVI non-ACS non-PCI", "NVI"}
+    assert all(r.lookup == {"CYP2C19": "Poor Metabolizer"} for r in recs)
+    assert ours.match("Clopidogrel", {"CYP2C19": "Poor Metabolizer"}, source="CPIC") == recs
+    assert ours.match("clopidogrel", {"CYP2C19": "poor metabolizer"}) == []  # exact spelling
+    assert ours.for_drug("clopidogrel", source="CPIC")[0].genes == ["CYP2C19"]
+
+
+def test_allele_status():
+    assert allele_status("*57:01/*58:01", "*57:01") == "*57:01 positive"
+    assert allele_status("*57:01/*58:01", "*58:01") == "*58:01 positive"
+    assert allele_status("HLA-B*15:02:01/HLA-B*07:02", "*15:02") == "*15:02 positive"
+    assert allele_status("*07:02/*08:01", "*15:02") == "*15:02 negative"
+    assert allele_status("*57:011/*08:01", "*57:01") == "*57:01 negative"
+    with pytest.raises(ValueError):
+        allele_status("*57:01/*08:01 OR *08:01/*08:01", "*57:01")
+
+
+def test_demo_patient_recommendations(ours):
+    """DEMO002's calls (README): CYP2C19 *2/*17, CYP2C9 score 1.0, SLCO1B1 *1/*5, CYP2D6 1.0,
+    HLA-B *57:01/*58:01."""
+    lookup = {"CYP2C19": "Intermediate Metabolizer", "CYP2C9": "1.0",
+              "SLCO1B1": "Decreased Function", "CYP2D6": "1.0", "HLA-B": "*57:01/*58:01"}
+    (abacavir,) = ours.match("abacavir", lookup, source="CPIC")
+    assert abacavir.classification == "Strong" and abacavir.alternate_drug
+    assert abacavir.lookup == {"HLA-B": "*57:01 positive"}
+    (allopurinol,) = ours.match("allopurinol", lookup, source="CPIC")
+    assert allopurinol.lookup == {"HLA-B": "*58:01 positive"} and allopurinol.alternate_drug
+    # the same diplotype is HLA-B*15:02 negative for carbamazepine (HLA-A untyped)
+    recs = ours.match("carbamazepine", lookup, source="CPIC")
+    assert {r.population for r in recs} == {"CBZ naive", "CBZ-no alternatives", "CBZ use >3mos"}
+    assert all(r.lookup == {"HLA-A": "No Result", "HLA-B": "*15:02 negative"} for r in recs)
+    (simva,) = ours.match("simvastatin", lookup, source="CPIC")
+    assert simva.dosing and simva.alternate_drug
+    (ami,) = ours.match("amitriptyline", lookup, source="CPIC")
+    assert ami.lookup == {"CYP2C19": "Intermediate Metabolizer", "CYP2D6": "1.0"}
+    assert ami.classification == "Optional" and ami.dosing
+    (celecoxib,) = ours.match("celecoxib", lookup)
+    assert celecoxib.dosing and celecoxib.classification == "Moderate"
+    recs = ours.match("phenytoin", lookup, source="CPIC")
+    assert {r.population for r in recs} == {"PHT naive", "PHT use >3mos"}
+    assert all(r.lookup == {"CYP2C9": "1.0", "HLA-B": "*15:02 negative"} and r.dosing for r in recs)
+    # without HLA-B, CPIC's "No Result" entries apply
+    del lookup["HLA-B"]
+    recs = ours.match("phenytoin", lookup, source="CPIC")
+    assert all(r.lookup["HLA-B"] == "No Result" and r.dosing for r in recs) and len(recs) == 2
+    assert ours.match("abacavir", lookup) == []  # no entry for an untyped HLA-B
+    assert ours.match("clopidogrel", lookup, source="DPWG")[0].alternate_drug
+
+
+# --------------------------------------------------------------------------------------------
+# validation errors
+
+_GOOD = """\
+source: CPIC
+title: "A test guideline"
+year: 2020
+pmid: 12345
+url: https://example.org/guideline
+version: "2020"
+authored: 2026-11-22
+drugs: [drugx]
+genes: [CYP2C19]
+population: general
+recommendations:
+  - lookup: {CYP2C19: [Normal Metabolizer, Rapid Metabolizer]}
+    classification: Strong
+    action: "Use as usual."
+  - lookup: {CYP2C19: Poor Metabolizer}
+    classification: Moderate
+    dosing: true
+    action: "Lower the dose."
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "drugx_CYP2C19.yaml", folder: str = "cpic") -> Path:
+    d = tmp_path / folder
+    d.mkdir(parents=True, exist_ok=True)
+    p = d / name
+    p.write_text(text)
+    return p
+
+
+def test_good_tmp_file_loads(tmp_path):
+    _write(tmp_path, _GOOD)
+    s = load_guidelines(tmp_path)
+    (g,) = s.guidelines
+    assert g.id == "cpic/drugx_CYP2C19"
+    assert len(g.recommendations) == 3
+    (r,) = s.match("drugx", {"CYP2C19": "Poor Metabolizer"})
+    assert r.dosing and r.classification == "Moderate" and r.population == "general"
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("genes: [CYP2C19]", "genes: [CYP2C19, CYP9Z9]", "unknown gene 'CYP9Z9'"),
+    ("classification: Moderate", "classification: Weak", "recommendations[1]: bad classification 'Weak'"),
+    ("{CYP2C19: Poor Metabolizer}", "{CYP2C19: Normal Metabolizer}",
+     "recommendations[1]: duplicate lookup drugx / population 'general' / CYP2C19='Normal Metabolizer'"),
+    ("{CYP2C19: Poor Metabolizer}", "{CYP2D6: \"1.0\"}", "recommendations[1]: lookup names 'CYP2D6'"),
+    ("source: CPIC", "source: FDA", "source must be one of"),
+    ("source: CPIC", "source: DPWG", "belongs in dpwg/"),
+    ("year: 2020", "year: twenty", "year must be"),
+    ("drugs: [drugx]", "drugs: [DrugX]", "lower case"),
+    ("    action: \"Lower the dose.\"\n", "", "recommendations[1]: missing key(s) ['action']"),
+    ("    dosing: true\n", "    dosing: yes please\n", "dosing must be true or false"),
+    ("population: general", "populaton: general", "unknown key(s) ['populaton']"),
+    ("    classification: Strong\n", "    classification: Strong\n    strength: high\n",
+     "recommendations[0]: unknown key(s) ['strength']"),
+])
+def test_validation_errors(tmp_path, old, new, message):
+    assert old in _GOOD
+    p = _write(tmp_path, _GOOD.replace(old, new, 1))
+    with pytest.raises(GuidelineError) as e:
+        load_guidelines(tmp_path)
+    assert isinstance(e.value, InputError)
+    assert str(p) in str(e.value)
+    assert message in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("gene, value, message", [
+    ("CYP2C9", "1", "activity scores"),
+    ("CYP2C9", "1.50", "activity scores"),
+    ("CYP2C9", "n/a", "activity scores"),
+    ("CYP2C19", "n/a", "use \"Indeterminate\""),
+    ("HLA-B", "*5701 positive", "allele status"),
+    ("HLA-B", "positive", "allele status"),
+])
+def test_bad_lookup_values(tmp_path, gene, value, message):
+    text = (_GOOD.replace("genes: [CYP2C19]", f"genes: [{gene}]")
+            .replace("{CYP2C19: [Normal Metabolizer, Rapid Metabolizer]}", f"{{{gene}: {NO_RESULT!r}}}")
+            .replace("{CYP2C19: Poor Metabolizer}", f"{{{gene}: {value!r}}}"))
+    p = _write(tmp_path, text, name=f"drugx_{gene}.yaml")
+    with pytest.raises(GuidelineError) as e:
+        load_guideline_file(p, tmp_path)
+    assert "recommendations[1]" in str(e.value) and message in str(e.value), str(e.value)
+
+
+def test_file_name_and_yaml_errors(tmp_path):
+    p = _write(tmp_path, _GOOD, name="drugx_CYP2C9.yaml")
+    with pytest.raises(GuidelineError, match="file name must be"):
+        load_guideline_file(p, tmp_path)
+    p = _write(tmp_path, "source: [CPIC\n", name="broken_CYP2C19.yaml", folder="x")
+    with pytest.raises(GuidelineError, match="not valid YAML"):
+        load_guideline_file(p, tmp_path)
+    with pytest.raises(GuidelineError, match="must be a directory"):
+        load_guidelines(tmp_path / "nowhere")
+
+
+def test_two_files_for_one_guideline(tmp_path):
+    _write(tmp_path, _GOOD)
+    _write(tmp_path, _GOOD, name="drugx-copy_CYP2C19.yaml")
+    with pytest.raises(GuidelineError, match="one file per guideline"):
+        load_guidelines(tmp_path)
+
+
+# --------------------------------------------------------------------------------------------
+# PharmCAT's guideline JSON
+
+
+def test_pharmcat_reader_loads_all(pharmcat):
+    assert len(pharmcat.guidelines) == 118
+    assert sum(len(g.recommendations) for g in pharmcat.guidelines) > 2000
+    sources = collections.Counter(g.source for g in pharmcat.guidelines)
+    assert sources == {"CPIC": 56, "DPWG": 62}
+    for g in pharmcat.guidelines:
+        for r in g.recommendations:
+            assert "<" not in r.action or not re.search(r"<[a-z/]", r.action), (g.id, r.entry)
+    (r,) = [r for r in pharmcat.match("clopidogrel", {"CYP2C19": "Poor Metabolizer"}, "CPIC")
+            if r.population == "CVI ACS PCI"]
+    assert r.classification == "Strong" and r.alternate_drug
+    dpwg = pharmcat.match("siponimod", {"CYP2C9": "*3/*3"}, "DPWG")
+    assert dpwg, "diplotype lookup keys are read as '*3/*3'"
+
+
+def test_pharmcat_reader_errors(tmp_path):
+    (tmp_path / "x.json").write_text('{"guideline": {"id": "PA1", "source": "CPIC"}, "recommendations": '
+                                      '[{"lookupKey": {"CYP9Z9": "Poor Metabolizer"}, "text": {"html": ""}}]}')
+    with pytest.raises(GuidelineError, match=r"x\.json: recommendations\[0\].*unknown gene 'CYP9Z9'"):
+        load_guidelines(tmp_path)
+    (tmp_path / "x.json").write_text('{"guideline": {}, "nothing": []}')
+    with pytest.raises(GuidelineError, match="not a PharmCAT guideline file"):
+        load_guidelines(tmp_path)
+
+
+# --------------------------------------------------------------------------------------------
+# agreement with PharmGKB's annotations (PharmCAT, May 2024)
+
+# PharmCAT lookup values -> ours. Mapped: "n/a" scores -> "Indeterminate" (what our calls
+# report); CYP2D6 "≥X" -> "X" where PharmCAT has no exact "X"; DPWG DPYD "1.5 (Intermediate
+# Metabolizer)" -> "1.5"; DPWG diplotype keys ("*1/*3") -> the lookup value our phenotype rules
+# give that diplotype; DPWG phenotype keys of activity-score genes ("Intermediate Metabolizer"
+# for CYP2C9) -> every score of that phenotype. Everything else must be in our vocabulary.
+def _normalise_pharmcat(gene: str, value: str, exact: set[str], vocab: set[str], gene_def):
+    """-> ([our values], None) or ([], reason for leaving the PharmCAT key out)."""
+    if value == "xN combinations":
+        return [], "CYP2D6 'xN' input message (no recommendation)"
+    if gene in ACTIVITY_SCORE_GENES and value == "n/a":
+        return [INDETERMINATE], None  # our calls report an n/a score as "Indeterminate"
+    m = re.match(r"^≥([0-9.]+)$", value)
+    if m:  # CYP2D6 copy number given as 'at least': our outside calls give exact copies
+        if m.group(1) in exact:
+            return [], "'≥' score also present as an exact score"
+        value = m.group(1)
+    m = re.match(r"^([0-9]+\.[0-9]+) \((.+)\)$", value)
+    if m:  # DPWG DPYD: "1.5 (Intermediate Metabolizer)", "1.0 (Phenotyping)"
+        value = m.group(1)
+    m = re.match(r"^(\*[^/]+)/(\*[^/]+)$", value)
+    if m and gene_def is not None:  # DPWG diplotype key
+        alleles = m.groups()
+        if not all(any(a.name == x for a in gene_def.alleles) for x in alleles):
+            return [], f"diplotype key with an allele outside our panel ({value})"
+        pheno, score = diplotype_phenotype(gene_def, alleles)
+        value = format_score(score) if gene_def.phenotypes.method == "activity_score" else pheno
+    if (gene_def is not None and gene_def.phenotypes.method == "activity_score"
+            and value not in vocab):
+        scores = sorted(v for v in vocab if re.match(r"^[0-9.]+$", v) and any(
+            lo <= float(v) <= hi and label == value
+            for lo, hi, label in gene_def.phenotypes.activity_ranges))
+        if scores:
+            return scores, None
+    if value not in vocab:
+        return [], f"not produced by our calls ({value})"
+    return [value], None
+
+
+# Known, explained differences: (our guideline id, drug or "*", lookup subset, kind, reason).
+# kind: "missing" (PharmCAT has the key, we do not), "extra" (we have it, PharmCAT does not),
+# "classification", "population".
+KNOWN_DIFFERENCES: list[tuple[str, str, dict, str, str]] = [
+    ("cpic/peginterferon_IFNL3", "*", {}, "extra",
+     "PharmGKB's annotation (May 2024) has no lookup-keyed recommendations for this guideline; "
+     "ours come from the publication's table"),
+    ("cpic/warfarin_CYP2C9_VKORC1", "*", {}, "extra",
+     "CPIC gives warfarin as a dosing algorithm; PharmGKB's annotation (May 2024) has no "
+     "lookup-keyed recommendations; ours encode the algorithm's non-African-ancestry branch"),
+    ("*", "*", {"CYP2D6": "4.5"}, "extra",
+     "CYP2D6 score 4.5 (e.g. *1x3/*17x3) has no PharmGKB key; it lies in the guideline's "
+     "ultrarapid range"),
+    ("dpwg/*", "*", {"CYP2D6": "1.75"}, "extra",
+     "PharmGKB's DPWG keys skip score 1.75; it lies inside DPWG's normal range (1.25-2.5)"),
+    ("dpwg/*", "*", {"CYP2D6": "3.75"}, "extra",
+     "PharmGKB's DPWG keys skip score 3.75; it lies inside DPWG's ultrarapid range (3.0 and up)"),
+    ("dpwg/fluoropyrimidines_DPYD", "*", {"DPYD": "1.0"}, "classification",
+     "DPWG splits score 1.0 into one no-function allele (graded N/A) and two decreased-function "
+     "alleles ('phenotyping', ungraded); our key is the score alone and states both actions"),
+    ("dpwg/siponimod_CYP2C9", "*", {}, "flags",
+     "DPWG words siponimod per genotype; one CYP2C9 score covers genotypes DPWG treats "
+     "differently (1.0: *2/*2 no action, *1/*3 half dose); our entry names both, flags are the union"),
+    ("dpwg/fluoropyrimidines_DPYD", "*", {"DPYD": "1.0"}, "flags",
+     "as above: the two DPWG score-1.0 entries differ in the alternate-drug flag; ours is the union"),
+]
+
+
+def _known(gid: str, drug: str, lookup: dict, kind: str) -> str | None:
+    for kid, kdrug, sub, kkind, reason in KNOWN_DIFFERENCES:
+        if fnmatch.fnmatchcase(gid, kid) and kdrug in ("*", drug) and kkind == kind and all(
+                lookup.get(k) == v for k, v in sub.items()):
+            return reason
+    return None
+
+
+def _agreement(ours, pharmcat, vocabulary, defs):
+    rows, diffs, flag_diffs = [], [], []
+    by_id = {g.id: g for g in pharmcat.guidelines}
+    pairs = []
+    for g in ours.guidelines:
+        if not g.pharmgkb_ids:
+            rows.append((g.id, "-", 0, 0, 0, 0, 0, "no PharmGKB annotation in PharmCAT"))
+        for pid in g.pharmgkb_ids:
+            assert pid in by_id, f"{g.id}: PharmGKB id {pid} not among PharmCAT's files"
+            pairs.append((g, by_id[pid]))
+    for g, pg in pairs:
+        assert pg.source == g.source and set(pg.genes) <= set(g.genes) | set(g.other_genes), g.id
+        drugs = sorted(set(g.drugs) & set(pg.drugs))
+        theirs: dict[tuple, set] = collections.defaultdict(set)
+        theirs_flags: dict[tuple, set] = collections.defaultdict(set)
+        excluded = collections.Counter()
+        for r in pg.recommendations:
+            if r.drug not in drugs:
+                continue
+            exact = {gene: {x.lookup[gene] for x in pg.recommendations} for gene in r.lookup}
+            options, why = [], None
+            for gene, v in sorted(r.lookup.items()):
+                nvs, why = _normalise_pharmcat(gene, v, exact[gene], vocabulary.get(gene, set()),
+                                               defs.genes.get(gene))
+                if not nvs:
+                    break
+                options.append([(gene, nv) for nv in nvs])
+            if why:
+                excluded[why] += 1
+                continue
+            for combo in itertools.product(*options):
+                key = (r.drug, tuple(sorted(combo)))
+                theirs[key].add((r.population, r.classification))
+                theirs_flags[key].add((r.population, r.alternate_drug, r.dosing))
+        mine: dict[tuple, set] = collections.defaultdict(set)
+        mine_flags: dict[tuple, set] = collections.defaultdict(set)
+        for r in g.recommendations:
+            if r.drug in drugs:
+                key = (r.drug, tuple(sorted(r.lookup.items())))
+                mine[key].add((r.population, r.classification))
+                mine_flags[key].add((r.population, r.alternate_drug, r.dosing))
+        shared = set(mine) & set(theirs)
+        n_cls = n_pop = 0
+        for key in sorted(set(mine) | set(theirs)):
+            drug, lk = key[0], dict(key[1])
+            look = ", ".join(f"{k}={v}" for k, v in key[1])
+            if key not in mine or key not in theirs:
+                kind = "missing" if key not in mine else "extra"
+                diffs.append((g.id, drug, look, kind, str(sorted(theirs.get(key) or mine.get(key), key=str)),
+                              _known(g.id, drug, lk, kind)))
+                continue
+            pops_m = {p for p, _ in mine[key]}
+            pops_t = {p for p, _ in theirs[key]}
+            if pops_m != pops_t:
+                diffs.append((g.id, drug, look, "population", f"ours {sorted(pops_m, key=str)} vs "
+                              f"PharmGKB {sorted(pops_t, key=str)}", _known(g.id, drug, lk, "population")))
+            else:
+                n_pop += 1
+            if mine[key] != theirs[key]:
+                if pops_m == pops_t:
+                    diffs.append((g.id, drug, look, "classification",
+                                  f"ours {sorted(mine[key], key=str)} vs PharmGKB {sorted(theirs[key], key=str)}",
+                                  _known(g.id, drug, lk, "classification")))
+            else:
+                n_cls += 1
+            if mine_flags[key] != theirs_flags[key]:
+                flag_diffs.append((g.id, drug, look, sorted(mine_flags[key], key=str),
+                                   sorted(theirs_flags[key], key=str),
+                                   _known(g.id, drug, lk, "flags")))
+        note = "; ".join(f"{n} left out: {why}" for why, n in sorted(excluded.items()))
+        rows.append((g.id, pg.id, len(theirs), len(mine), len(shared), n_cls, n_pop, note))
+    return rows, diffs, flag_diffs
+
+
+def test_agreement_with_pharmcat(ours, pharmcat, vocabulary):
+    rows, diffs, flag_diffs = _agreement(ours, pharmcat, vocabulary, load_definitions())
+    print("\nAgreement with PharmGKB guideline annotations (PharmCAT, May 2024)")
+    print("keys = (drug, lookup) after mapping PharmCAT's values to our vocabulary; "
+          "cls/pop = shared keys whose classification / population sets agree")
+    print(f"{'guideline':52s} {'PharmGKB':12s} {'theirs':>6s} {'ours':>5s} {'shared':>6s} "
+          f"{'cls':>5s} {'pop':>5s}  notes")
+    tot = [0, 0, 0, 0, 0]
+    for gid, pid, nt, nm, ns, nc, npop, note in rows:
+        print(f"{gid:52s} {pid:12s} {nt:6d} {nm:5d} {ns:6d} {nc:5d} {npop:5d}  {note}")
+        for i, n in enumerate((nt, nm, ns, nc, npop)):
+            tot[i] += n
+    print(f"{'TOTAL':52s} {'':12s} {tot[0]:6d} {tot[1]:5d} {tot[2]:6d} {tot[3]:5d} {tot[4]:5d}")
+    explained = [d for d in diffs if d[5]]
+    unexplained = [d for d in diffs if not d[5]]
+    if explained:
+        print(f"\n{len(explained)} known differences, by reason:")
+        by_reason = collections.defaultdict(list)
+        for gid, drug, look, kind, detail, reason in explained:
+            by_reason[reason].append(f"{gid}: {drug} {look} ({kind} {detail})")
+        for reason, items in by_reason.items():
+            print(f"  [{len(items)}] {reason}")
+            for item in items[:3]:
+                print(f"      {item}")
+            if len(items) > 3:
+                print(f"      ... and {len(items) - 3} more")
+    if flag_diffs:
+        print(f"\n{len(flag_diffs)} keys whose alternate-drug/dosing flags differ "
+              f"(ours vs PharmGKB, as (population, alternate_drug, dosing)):")
+        for gid, drug, look, m, t, reason in flag_diffs:
+            print(f"  {gid}: {drug} {look}: {m} vs {t}" + ("" if reason else "  UNEXPLAINED"))
+        for reason in dict.fromkeys(d[5] for d in flag_diffs if d[5]):
+            print(f"  reason: {reason}")
+    assert not unexplained, "unexplained differences:\n" + "\n".join(
+        f"  {gid}: {drug} {look}: {kind} {detail}" for gid, drug, look, kind, detail, _ in unexplained)
+    assert not [d for d in flag_diffs if not d[5]], "unexplained alternate-drug/dosing flags"
+
+
+def test_every_pharmcat_guideline_is_covered_or_listed(ours, pharmcat):
+    """Which of PharmCAT's 118 annotations we have a file for (printed; not a failure)."""
+    have = {pid for g in ours.guidelines for pid in g.pharmgkb_ids}
+    missing = [(g.source, g.id, "+".join(g.drugs[:3]) + ("..." if len(g.drugs) > 3 else ""),
+                "+".join(g.genes)) for g in pharmcat.guidelines if g.id not in have]
+    print(f"\nPharmCAT annotations without a file of ours: {len(missing)} of {len(pharmcat.guidelines)}")
+    for src, pid, drugs, genes in sorted(missing):
+        print(f"  {src} {pid} {drugs} / {genes}")
