@@ -197,6 +197,90 @@ def _check_outdir_parent(output: Path) -> None:
         raise UsageError(f"-o {output}: is a directory; give the merged calls.tsv file name")
 
 
+def _recommend_inputs(paths: list[str]) -> list[Path]:
+    out: list[Path] = []
+    for spec in paths:
+        p = Path(spec)
+        if p.is_dir():
+            found = sorted(p.glob("*.calls.json"))
+            if not found:
+                raise InputError(f"{p}: no <sample>.calls.json files in this directory; pass "
+                                 f"the calls JSON written by `pgx call`")
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    """Per-sample drug recommendations from calls JSON (see pgx.recommend.engine)."""
+    import json
+
+    from pgx.guidelines import load_guidelines
+    from pgx.recommend import read_calls, recommend_sample, recommendations_tsv
+
+    outdir = Path(args.output)
+    _check_outdir(outdir)
+    source = None if args.source == "all" else args.source
+    docs, seen = [], {}
+    calls = [(p, read_calls(p)) for p in _recommend_inputs(args.calls)]
+    gset = load_guidelines(args.guidelines)
+    drugs = [d.strip().lower() for d in (args.drugs or "").split(";") if d.strip()] or None
+    for d in drugs or []:
+        if not gset.for_drug(d, source):
+            raise InputError(_unknown_drug(d, gset, source))
+    for path, doc in calls:
+        if doc["sample"] in seen:
+            raise InputError(f"{path}: sample {doc['sample']!r} is also in {seen[doc['sample']]}; "
+                             f"pass each sample's calls JSON once")
+        seen[doc["sample"]] = path
+        docs.append(recommend_sample(doc, gset, args.medications, source, drugs, str(path)))
+    files = {outdir / f"{d['sample']}.recommendations.json": json.dumps(d, indent=1) + "\n"
+             for d in docs}
+    files[outdir / "recommendations.tsv"] = recommendations_tsv(docs)
+    _write(files, outdir)
+    warned = set()
+    for d in docs:
+        for w in d["warnings"]:
+            if w not in warned:
+                warned.add(w)
+                print(f"pgx recommend: warning: {w}", file=sys.stderr)
+    if not args.quiet:
+        print(f"pgx recommend: {len(docs)} sample(s) x {len(docs[0]['drugs']) if docs else 0} "
+              f"drug-guideline pairs -> {outdir / 'recommendations.tsv'}", file=sys.stderr)
+    return 0
+
+
+def _unknown_drug(drug: str, gset, source: str | None) -> str:
+    import difflib
+
+    known = sorted({d for g in gset.guidelines if source is None or g.source == source
+                    for d in g.drugs})
+    close = difflib.get_close_matches(drug.lower(), known, n=5, cutoff=0.6)
+    hint = f"close matches: {', '.join(close)}" if close else f"{len(known)} drugs are covered"
+    return (f"no {source + ' ' if source else ''}guideline covers drug {drug!r} ({hint}); "
+            f"check the spelling (generic name)")
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    """What each guideline says for one patient and one drug, human-readable."""
+    from pgx.guidelines import load_guidelines
+    from pgx.recommend import find_calls_file, read_calls, recommend_sample
+    from pgx.recommend.engine import format_lookup
+
+    doc = read_calls(find_calls_file(args.calls, args.sample))
+    gset = load_guidelines(args.guidelines)
+    source = None if args.source == "all" else args.source
+    drug = args.drug.strip().lower()
+    if not gset.for_drug(drug, source):
+        raise InputError(_unknown_drug(args.drug, gset, source))
+    rec = recommend_sample(doc, gset, args.medications, source, [drug])
+    for w in rec["warnings"]:
+        print(f"pgx lookup: warning: {w}", file=sys.stderr)
+    sys.stdout.write(format_lookup(rec, drug, rec["drugs"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pgx",
@@ -231,6 +315,41 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("tsv", nargs="+", metavar="TSV")
     m.add_argument("-o", "--output", required=True, metavar="TSV")
     m.set_defaults(func=cmd_merge_calls)
+
+    r = sub.add_parser("recommend", help="drug recommendations (CPIC, DPWG) from calls JSON",
+                       description="Match each sample's calls (<sample>.calls.json from `pgx "
+                       "call`, or a directory of them) against the guidelines; writes "
+                       "OUTDIR/<sample>.recommendations.json (schema: "
+                       "pgx/schemas/recommendations.schema.json) and OUTDIR/recommendations.tsv "
+                       "(one row per sample, drug and guideline). Exit 3 on bad input.")
+    r.add_argument("calls", nargs="+", metavar="CALLS_JSON",
+                   help="<sample>.calls.json written by `pgx call` (or a directory of them)")
+    r.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output directory")
+    r.add_argument("--guidelines", metavar="DIR",
+                   help="guideline folder (our YAML or PharmCAT's guideline JSON); default: "
+                        "resources/guidelines")
+    r.add_argument("--medications", metavar='"A;B"',
+                   help="current medications, ';'-separated: CYP inhibitors/inducers convert "
+                        "the phenotype (phenoconversion); unknown names are reported")
+    r.add_argument("--source", choices=("CPIC", "DPWG", "all"), default="all",
+                   help="guideline source (default: all)")
+    r.add_argument("--drugs", metavar='"A;B"',
+                   help="only these drugs (default: every drug of the guidelines)")
+    r.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    r.set_defaults(func=cmd_recommend)
+
+    lk = sub.add_parser("lookup", help="what each guideline says for one patient and drug",
+                        description="Print, for one sample of a `pgx call` output directory and "
+                        "one drug, what each guideline (CPIC, DPWG) recommends. Exit 3 for an "
+                        "unknown sample or drug (close matches are listed).")
+    lk.add_argument("--calls", required=True, metavar="OUTDIR",
+                    help="output directory of `pgx call` (with <sample>.calls.json)")
+    lk.add_argument("--sample", required=True, metavar="S")
+    lk.add_argument("--drug", required=True, metavar="D")
+    lk.add_argument("--medications", metavar='"A;B"', help="current medications (';'-separated)")
+    lk.add_argument("--guidelines", metavar="DIR", help="guideline folder (default: ours)")
+    lk.add_argument("--source", choices=("CPIC", "DPWG", "all"), default="all")
+    lk.set_defaults(func=cmd_lookup)
     return p
 
 
