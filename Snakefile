@@ -1,9 +1,10 @@
-# pgx workflow: per-sample star-allele calls, then a cohort table.
+# pgx workflow: per-sample star-allele calls and drug recommendations, then a cohort table.
 # Every rule is a thin wrapper around one `pgx` subcommand.
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/call.smk"
+include: "workflow/rules/recommend.smk"
 
 
 rule all:

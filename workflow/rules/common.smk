@@ -43,9 +43,14 @@ wildcard_constraints:
 
 
 def all_outputs():
-    return expand("results/{sample}/calls.json", sample=samples.index) + [
-        "results/cohort/calls.tsv"
-    ]
+    return (
+        expand("results/{sample}/calls.json", sample=samples.index)
+        + expand(
+            "results/{sample}/recommend/{sample}.recommendations.json",
+            sample=samples.index,
+        )
+        + ["results/cohort/calls.tsv"]
+    )
 
 
 def call_inputs(wildcards):
@@ -72,3 +77,9 @@ def outside_arg(wildcards, input):
     if "outside" in input.keys():
         return f"--outside-calls {shlex.quote(input.outside)}"
     return ""
+
+
+def medications_arg(wildcards):
+    """--medications from the sample sheet's optional `medications` column (';'-separated)."""
+    meds = samples.loc[wildcards.sample].get("medications", "")
+    return f"--medications {shlex.quote(meds)}" if meds else ""
