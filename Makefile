@@ -28,8 +28,9 @@ sysdeps:
 demo: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 2 --configfile config/config.yaml
 	@echo
-	@echo "demo results: results/cohort/calls.tsv (all samples), results/<sample>/calls.tsv and"
-	@echo "  results/<sample>/calls.json per sample, logs in logs/; expected calls: resources/demo/expected.tsv"
+	@echo "demo results: results/cohort/calls.tsv (all samples); per sample results/<sample>/calls.tsv,"
+	@echo "  calls.json and recommend/ (drug recommendations); logs in logs/;"
+	@echo "  expected calls: resources/demo/expected.tsv"
 
 test: venv sysdeps
 	$(BIN)/python -m pytest -q
