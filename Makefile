@@ -23,13 +23,23 @@ sysdeps:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bcftools tabix >/dev/null 2>&1; } \
 			|| echo "warning: could not install bcftools/tabix; tests needing them will skip" >&2; \
 	fi
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium (pgx report --pdf, browser tests)"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; } \
+				|| echo "warning: could not install chromium; pgx report --pdf and the browser tests will skip" >&2; \
+		else \
+			echo "warning: chromium is missing and we are not root (or have no apt-get); pgx report --pdf and the browser tests will skip" >&2; \
+		fi; \
+	fi
 
 # The demo patients are resources/demo/DEMO00*.vcf.gz (written by resources/demo/make_demo.py).
 demo: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 2 --configfile config/config.yaml
 	@echo
 	@echo "demo results: results/cohort/calls.tsv (all samples); per sample results/<sample>/calls.tsv,"
-	@echo "  calls.json and recommend/ (drug recommendations); logs in logs/;"
+	@echo "  calls.json, recommend/ (drug recommendations) and report/<sample>.report.html"
+	@echo "  (open it in a browser); logs in logs/;"
 	@echo "  expected calls: resources/demo/expected.tsv"
 
 test: venv sysdeps

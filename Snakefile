@@ -1,10 +1,12 @@
-# pgx workflow: per-sample star-allele calls and drug recommendations, then a cohort table.
+# pgx workflow: per-sample star-allele calls, drug recommendations and a clinical report,
+# then a cohort table.
 # Every rule is a thin wrapper around one `pgx` subcommand.
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/call.smk"
 include: "workflow/rules/recommend.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

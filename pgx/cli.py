@@ -281,6 +281,35 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Per-patient report (HTML, JSON, TSV; PDF with --pdf) from calls + recommendations."""
+    import time
+
+    from pgx.recommend import read_calls
+    from pgx.report import (build_report, check_sample_id, find_chromium, print_pdf,
+                            read_recommendations, render_html, report_files)
+    from pgx.report import CHROMIUM_INSTALL
+
+    start = time.perf_counter()
+    outdir = Path(args.output)
+    _check_outdir(outdir)
+    if args.pdf and find_chromium() is None:  # before any work: exit 3 with the fix
+        raise InputError(f"--pdf: Chromium not found; {CHROMIUM_INSTALL}")
+    calls = read_calls(args.calls)
+    check_sample_id(calls["sample"], args.calls)
+    recs = read_recommendations(args.recommendations)
+    doc = build_report(calls, recs, str(args.calls), str(args.recommendations))
+    files = report_files(outdir, doc)
+    if args.pdf:
+        print_pdf(render_html(doc), outdir / f"{doc['sample']}.report.pdf")
+    _write(files, outdir)
+    if not args.quiet:
+        what = "HTML, JSON, TSV" + (", PDF" if args.pdf else "")
+        print(f"pgx report: {doc['sample']} ({what}) -> {outdir} in "
+              f"{time.perf_counter() - start:.2f} s", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pgx",
@@ -350,6 +379,22 @@ def build_parser() -> argparse.ArgumentParser:
     lk.add_argument("--guidelines", metavar="DIR", help="guideline folder (default: ours)")
     lk.add_argument("--source", choices=("CPIC", "DPWG", "all"), default="all")
     lk.set_defaults(func=cmd_lookup)
+
+    rp = sub.add_parser("report", help="per-patient report (HTML, JSON, TSV, optional PDF)",
+                        description="Write OUTDIR/<sample>.report.html (self-contained, "
+                        "printable), <sample>.report.json (schema: "
+                        "pgx/schemas/report.schema.json) and <sample>.report.tsv (one row per "
+                        "gene x drug x guideline) from one patient's calls JSON (`pgx call`) "
+                        "and recommendations JSON (`pgx recommend`). --pdf also prints "
+                        "<sample>.report.pdf with headless Chromium (exit 3 if it is not "
+                        "installed). Exit 3 on bad input.")
+    rp.add_argument("calls", metavar="CALLS_JSON", help="<sample>.calls.json from `pgx call`")
+    rp.add_argument("recommendations", metavar="RECOMMENDATIONS_JSON",
+                    help="<sample>.recommendations.json from `pgx recommend`")
+    rp.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output directory")
+    rp.add_argument("--pdf", action="store_true", help="also write a PDF (needs chromium)")
+    rp.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    rp.set_defaults(func=cmd_report)
     return p
 
 

@@ -46,7 +46,7 @@ def all_outputs():
     return (
         expand("results/{sample}/calls.json", sample=samples.index)
         + expand(
-            "results/{sample}/recommend/{sample}.recommendations.json",
+            "results/{sample}/report/{sample}.report.html",
             sample=samples.index,
         )
         + ["results/cohort/calls.tsv"]
