@@ -23,10 +23,10 @@ from pgx.calling.model import GeneCall
 from pgx.definitions.model import DefinitionSet
 from pgx.errors import InputError, UsageError
 from pgx.io.vcf import SiteRecords, VcfFile, normalise_chrom
+from pgx.naming import check_sample_name
 from pgx.progress import progress
 
 _STANDARD = re.compile(r"^chr([0-9]{1,2}|X|Y|M)$")
-_BAD_SAMPLE_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|^\.\.?$|^$|\.\.")
 REF_MISMATCH_MIN = 5  # landmark check: at least this many checked positions ...
 REF_MISMATCH_FRACTION = 0.5  # ... of which more than this fraction disagree -> wrong build
 
@@ -47,16 +47,6 @@ def _targets(defs: DefinitionSet) -> dict[str, np.ndarray]:
             continue
         out.setdefault(g.chrom, set()).update(v.position for v in g.variants)
     return {c: np.array(sorted(p), dtype=np.int64) for c, p in out.items()}
-
-
-def check_sample_name(name: str, where: str = "") -> str:
-    """A sample name becomes part of output file names: no '/', '\\', '..' or control
-    characters (exit 3, naming ``where``, the file it comes from)."""
-    if _BAD_SAMPLE_NAME.search(name):
-        raise InputError(f"{where + ': ' if where else ''}sample name {name!r} cannot be used in "
-                         f"an output file name (no '/', '\\', '..' or control characters); "
-                         f"rename the sample with `bcftools reheader -s`")
-    return name
 
 
 def _check_contig_names(vf: VcfFile, names, what: str) -> None:
