@@ -402,6 +402,12 @@ KNOWN_DIFFERENCES: list[tuple[str, str, dict, str, str]] = [
      "differently (1.0: *2/*2 no action, *1/*3 half dose); our entry names both, flags are the union"),
     ("dpwg/fluoropyrimidines_DPYD", "*", {"DPYD": "1.0"}, "flags",
      "as above: the two DPWG score-1.0 entries differ in the alternate-drug flag; ours is the union"),
+    ("dpwg/eliglustat_CYP2D6", "eliglustat", {"CYP2D6": "6.0"}, "classification",
+     "PharmGKB leaves its '≥6.0' eliglustat entry unclassified although its action is that of the "
+     "other ultrarapid scores (graded N/A); ours is N/A"),
+    ("dpwg/warfarin_CYP2C9", "warfarin", {"CYP2C9": "1.5"}, "flags",
+     "DPWG words warfarin per genotype; score 1.5 covers *1/*2 (no action) and other intermediate "
+     "genotypes (65% initial dose); our entry names both, flags are the union"),
 ]
 
 
