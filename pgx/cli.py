@@ -286,8 +286,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     import time
 
     from pgx.recommend import read_calls
-    from pgx.report import (build_report, check_sample_id, find_chromium, print_pdf,
-                            read_recommendations, render_html, report_files)
+    from pgx.naming import check_sample_name
+    from pgx.report import (build_report, find_chromium, print_pdf, read_recommendations,
+                            render_html, report_files)
     from pgx.report import CHROMIUM_INSTALL
 
     start = time.perf_counter()
@@ -296,7 +297,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.pdf and find_chromium() is None:  # before any work: exit 3 with the fix
         raise InputError(f"--pdf: Chromium not found; {CHROMIUM_INSTALL}")
     calls = read_calls(args.calls)
-    check_sample_id(calls["sample"], args.calls)
+    check_sample_name(calls["sample"], args.calls, "rename the sample in the VCF")
     recs = read_recommendations(args.recommendations)
     doc = build_report(calls, recs, str(args.calls), str(args.recommendations))
     files = report_files(outdir, doc)

@@ -159,7 +159,7 @@ def call_vcfs(paths: list[str], defs: DefinitionSet, samples: list[str] | None =
     paths and samples) skips opening the files again."""
     if opened is None:
         opened = open_inputs(paths, samples)
-    files, order, index, wanted = opened.files, opened.order, opened.index, opened.wanted
+    files, order, wanted = opened.files, opened.order, opened.wanted
     targets = _targets(defs)
     refs = _definition_refs(defs)
     records = []

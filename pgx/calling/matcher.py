@@ -224,7 +224,6 @@ def _pattern_keys(gg: GeneGenotypes, codes: np.ndarray, haploid: np.ndarray,
 
 def match_gene(gg: GeneGenotypes, source: str, all_candidates: bool = False) -> list[GeneCall]:
     """Call ``gg.gene`` for every sample in ``gg``."""
-    gene = gg.gene
     codes, haploid, blockers, notes = prepare_codes(gg)
     keys = _pattern_keys(gg, codes, haploid, blockers)
     first: dict[bytes, int] = {}

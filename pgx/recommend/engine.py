@@ -38,7 +38,6 @@ import datetime as dt
 import functools
 import io
 import itertools
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,12 +56,12 @@ from pgx.guidelines.model import (
     GuidelineSet,
     Recommendation,
 )
+from pgx.documents import read_document
+from pgx.naming import check_sample_name
 from pgx.resources import resource_path
 
 SCHEMA_VERSION = "1.0"
 STATES = ("matched", "no_recommendation", "gene_not_called", "ambiguous")
-CALLS_SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "calls.schema.json"
-RECOMMENDATIONS_SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "recommendations.schema.json"
 TSV_COLUMNS = ("sample", "drug", "source", "guideline", "year", "pmid", "genes", "phenotypes",
                "state", "classification", "recommendation", "phenoconverted")
 NOT_TYPED = "not_typed"  # a guideline gene absent from the calls (e.g. no outside call given)
@@ -71,34 +70,11 @@ _SCORE = re.compile(r"^[0-9]+\.[0-9]{1,3}$")
 
 
 # ============================================================================ reading calls
-@functools.lru_cache(maxsize=None)
-def _calls_validator():
-    import jsonschema
-
-    schema = json.loads(CALLS_SCHEMA.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
-
-
 def read_calls(path: str | Path) -> dict:
     """A validated ``<sample>.calls.json`` document (``InputError`` naming the file and fix)."""
-    p = Path(path)
     fix = "pass a <sample>.calls.json written by `pgx call`"
-    if not p.is_file():
-        raise InputError(f"{p}: calls JSON not found; {fix}")
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot be read ({exc}); {fix}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p}:{exc.lineno}: not valid JSON ({exc.msg}); {fix}") from None
-    errors = sorted(_calls_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
-    if errors:
-        e = errors[0]
-        where = "/".join(str(x) for x in e.absolute_path) or "top level"
-        raise InputError(f"{p}: not a pgx calls JSON ({where}: {e.message[:200]}); {fix}")
-    sample = doc["sample"]
-    if "/" in sample or "\\" in sample or sample.startswith("."):
-        raise InputError(f"{p}: sample name {sample!r} cannot name an output file; {fix}")
+    doc = read_document(path, "calls.schema.json", "pgx calls JSON", fix)
+    check_sample_name(doc["sample"], str(path), fix)
     return doc
 
 

@@ -10,11 +10,11 @@ import uuid
 from pathlib import Path
 
 from pgx.errors import InputError, UsageError
-from pgx.report.model import (REPORT_SCHEMA, build_report, check_sample_id,
-                              read_recommendations, report_validator)
+from pgx.naming import check_sample_name
+from pgx.report.model import REPORT_SCHEMA, build_report, read_recommendations, report_validator
 from pgx.report.render import render_html, render_tsv
 
-__all__ = ["REPORT_SCHEMA", "build_report", "check_sample_id", "read_recommendations",
+__all__ = ["REPORT_SCHEMA", "build_report", "read_recommendations", "report_validator",
            "render_html", "render_tsv", "report_files", "find_chromium", "print_pdf",
            "CHROMIUM_INSTALL"]
 
@@ -25,7 +25,7 @@ CHROMIUM_INSTALL = ("install Chromium for --pdf: `sudo apt-get install chromium`
 
 def report_files(outdir: Path, doc: dict) -> dict[Path, str]:
     """``{path: text}`` of the HTML, JSON and TSV reports of one patient."""
-    sample = check_sample_id(doc["sample"])
+    sample = check_sample_name(doc["sample"], fix="rename the sample in the VCF")
     return {
         outdir / f"{sample}.report.html": render_html(doc),
         outdir / f"{sample}.report.json": json.dumps(doc, indent=1, ensure_ascii=False) + "\n",

@@ -20,19 +20,16 @@ A drug's category is the most severe among its guidelines, in the order above.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import json
 import re
-import unicodedata
 from pathlib import Path
 
 from pgx import __version__
+from pgx.documents import read_document, validator
 from pgx.errors import InputError
+from pgx.naming import check_sample_name
 
 SCHEMA_VERSION = "1.0"
 REPORT_SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json"
-RECOMMENDATIONS_SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / \
-    "recommendations.schema.json"
 CATEGORIES = ("avoid", "change_dose", "caution", "review", "standard", "no_result")
 ATTENTION = ("avoid", "change_dose", "caution", "review")
 CATEGORY_LABELS = {
@@ -55,62 +52,14 @@ DISCLAIMER = ("This report is produced by software from the supplied genotype da
               "not tested (see 'What was tested and what was not') may change a phenotype; a "
               "'standard' result does not exclude other reasons for adverse drug reactions.")
 
-_CTRL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def check_sample_id(sample: object, where: str = "") -> str:
-    """A sample ID safe to use in a file name: no '/', '\\', '..', control characters."""
-    prefix = f"{where}: " if where else ""
-    if not isinstance(sample, str) or not sample.strip():
-        raise InputError(f"{prefix}sample ID is empty; pass the files written by `pgx call` "
-                         f"and `pgx recommend`")
-    bad = None
-    if "/" in sample or "\\" in sample:
-        bad = "a path separator"
-    elif ".." in sample:
-        bad = "'..'"
-    elif sample.startswith("."):
-        bad = "a leading '.'"
-    elif _CTRL.search(sample) or any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
-                                     for c in sample):
-        bad = "a control character"
-    if bad:
-        raise InputError(f"{prefix}sample ID {sample!r} contains {bad} and cannot name a report "
-                         f"file; rename the sample in the VCF")
-    return sample
-
-
-@functools.lru_cache(maxsize=None)
-def _validator(path: Path):
-    import jsonschema
-
-    return jsonschema.Draft202012Validator(json.loads(path.read_text(encoding="utf-8")))
-
-
 def report_validator():
-    return _validator(REPORT_SCHEMA)
+    return validator("report.schema.json")
 
 
 def read_recommendations(path: str | Path) -> dict:
     """A validated ``<sample>.recommendations.json`` (``InputError`` naming the file and fix)."""
-    p = Path(path)
-    fix = "pass a <sample>.recommendations.json written by `pgx recommend`"
-    if not p.is_file():
-        raise InputError(f"{p}: recommendations JSON not found; {fix}")
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot be read ({exc}); {fix}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p}:{exc.lineno}: not valid JSON ({exc.msg}); {fix}") from None
-    errors = sorted(_validator(RECOMMENDATIONS_SCHEMA).iter_errors(doc),
-                    key=lambda e: list(e.absolute_path))
-    if errors:
-        e = errors[0]
-        where = "/".join(str(x) for x in e.absolute_path) or "top level"
-        raise InputError(f"{p}: not a pgx recommendations JSON ({where}: {e.message[:200]}); "
-                         f"{fix}")
-    return doc
+    return read_document(path, "recommendations.schema.json", "pgx recommendations JSON",
+                         "pass a <sample>.recommendations.json written by `pgx recommend`")
 
 
 def _category(entry: dict) -> str:
@@ -140,7 +89,8 @@ def _source(s: dict) -> dict:
 def build_report(calls: dict, recs: dict, calls_path: str | None = None,
                  recs_path: str | None = None, now: dt.datetime | None = None) -> dict:
     """The report document of one patient (schema: report.schema.json)."""
-    sample = check_sample_id(calls.get("sample"), calls_path or "calls JSON")
+    sample = check_sample_name(calls.get("sample"), calls_path or "calls JSON",
+                               "rename the sample in the VCF")
     if recs.get("sample") != sample:
         raise InputError(f"{recs_path or 'recommendations JSON'}: sample "
                          f"{recs.get('sample')!r} does not match the calls JSON's sample "
