@@ -120,6 +120,30 @@ def read_translation(path: Path, exemptions: dict | None = None) -> GeneDefiniti
     )
 
 
+def _phenotype_only_genes(directory: Path, known: set[str]) -> list[GeneDefinition]:
+    """Genes with a phenotype table but no translation file (PharmCAT: MT-RNR1). They are not
+    called from the VCF; their phenotypes serve outside calls."""
+    out = []
+    for base in (directory / "phenotypes", directory.parent / "phenotypes"):
+        for path in sorted(base.glob("*.json")):
+            try:
+                gene = json.loads(path.read_text()).get("gene")
+            except (OSError, ValueError):
+                continue
+            if not gene or gene in known:
+                continue
+            known.add(gene)
+            rules, functions = _read_phenotypes(path)
+            alleles = [NamedAllele(name=n, alleles=[], function=f, activity=a)
+                       for n, (f, a) in functions.items()]
+            policy = {**gene_policy(gene), "vcf_callable": False}
+            out.append(GeneDefinition(
+                gene=gene, chrom="", build="GRCh38", variants=[], alleles=alleles,
+                source=f"PharmCAT phenotypes {path.name} (phenotypes only: outside calls)",
+                version=rules.version or "", phenotypes=rules, **policy))
+    return out
+
+
 def load_pharmcat(directory: str | Path) -> DefinitionSet:
     """Load every ``*_translation.json`` in ``directory``."""
     directory = Path(directory)
@@ -134,6 +158,8 @@ def load_pharmcat(directory: str | Path) -> DefinitionSet:
     genes = {}
     for f in files:
         g = read_translation(f, exemptions)
+        genes[g.gene] = g
+    for g in _phenotype_only_genes(directory, set(genes)):
         genes[g.gene] = g
     versions = sorted({g.version for g in genes.values() if g.version})
     return DefinitionSet(source="PharmCAT definitions (CPIC/PharmVar via ClinPGx)",
