@@ -408,6 +408,16 @@ KNOWN_DIFFERENCES: list[tuple[str, str, dict, str, str]] = [
     ("dpwg/warfarin_CYP2C9", "warfarin", {"CYP2C9": "1.5"}, "flags",
      "DPWG words warfarin per genotype; score 1.5 covers *1/*2 (no action) and other intermediate "
      "genotypes (65% initial dose); our entry names both, flags are the union"),
+    ("dpwg/flucytosine_DPYD", "flucytosine", {"DPYD": "1.0"}, "classification",
+     "DPWG splits score 1.0 into one no-function allele (graded N/A) and two decreased-function "
+     "alleles ('phenotyping', left unclassified by PharmGKB); both get the same flucytosine "
+     "action, which our single score-1.0 entry gives (N/A)"),
+    ("dpwg/irinotecan_UGT1A1", "irinotecan", {"UGT1A1": "Intermediate Metabolizer"}, "classification",
+     "PharmGKB leaves its *1/*80+*28 diplotype key unclassified, while the phenotype key and "
+     "*1/*28 (same action) are graded N/A; our phenotype key is N/A"),
+    ("dpwg/irinotecan_UGT1A1", "irinotecan", {"UGT1A1": "Poor Metabolizer"}, "classification",
+     "PharmGKB leaves its *80+*28/*80+*28 diplotype key unclassified, while the phenotype key and "
+     "*28/*28 (same action) are graded N/A; our phenotype key is N/A"),
 ]
 
 
