@@ -195,13 +195,7 @@ def load_guideline_file(path: Path, root: Path | None = None,
         raise _fail(where, f"not valid YAML: {e}".replace("\n", " ")) from None
     if not isinstance(doc, dict):
         raise _fail(where, "a guideline file is a YAML mapping (source:, title:, ...)")
-    unknown = set(doc) - _TOP_REQUIRED - _TOP_OPTIONAL
-    if unknown:
-        raise _fail(where, f"unknown key(s) {sorted(unknown)} (allowed: "
-                           f"{sorted(_TOP_REQUIRED | _TOP_OPTIONAL)})")
-    missing = _TOP_REQUIRED - set(doc)
-    if missing:
-        raise _fail(where, f"missing key(s) {sorted(missing)}")
+    _check_keys(where, doc, _TOP_REQUIRED, _TOP_OPTIONAL)
 
     source = doc["source"]
     if source not in SOURCES:
@@ -321,17 +315,21 @@ def _parse_implications(where: str, raw: Any, genes: list[str]) -> dict[str, dic
     return table
 
 
+def _check_keys(where: str, mapping: dict, required: set[str], optional: set[str]) -> None:
+    unknown = set(mapping) - required - optional
+    if unknown:
+        raise _fail(where, f"unknown key(s) {sorted(unknown)} (allowed: "
+                           f"{sorted(required | optional)})")
+    missing = required - set(mapping)
+    if missing:
+        raise _fail(where, f"missing key(s) {sorted(missing)}")
+
+
 def _parse_entry(where: str, e: Any, drugs: list[str], genes: list[str], default_pop: str | None,
                  table: dict[str, dict[str, str]], gid: str, label: str) -> list[Recommendation]:
     if not isinstance(e, dict):
         raise _fail(where, "an entry is a mapping with lookup, classification, action")
-    unknown = set(e) - _ENTRY_REQUIRED - _ENTRY_OPTIONAL
-    if unknown:
-        raise _fail(where, f"unknown key(s) {sorted(unknown)} (allowed: "
-                           f"{sorted(_ENTRY_REQUIRED | _ENTRY_OPTIONAL)})")
-    missing = _ENTRY_REQUIRED - set(e)
-    if missing:
-        raise _fail(where, f"missing key(s) {sorted(missing)}")
+    _check_keys(where, e, _ENTRY_REQUIRED, _ENTRY_OPTIONAL)
     cls = e["classification"]
     if cls not in CLASSIFICATIONS:
         raise _fail(where, f"bad classification {cls!r} (one of: {', '.join(CLASSIFICATIONS)})")

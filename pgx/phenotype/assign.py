@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from pgx.calling.model import NOT_CALLED, GeneCall
-from pgx.definitions.model import GeneDefinition, diplotype_key
+from pgx.definitions.model import GeneDefinition, PhenotypeRules, diplotype_key
 
 
 def _fmt_score(x: float | None) -> str:
@@ -19,6 +19,14 @@ def _fmt_score(x: float | None) -> str:
         return ""
     s = f"{x:.2f}".rstrip("0")
     return s + "0" if s.endswith(".") else s
+
+
+def score_phenotype(rules: PhenotypeRules, score: float) -> str | None:
+    """The phenotype of an activity score by the gene's inclusive ranges (None: no range)."""
+    for lo, hi, label in rules.activity_ranges:
+        if lo <= score <= hi:
+            return label
+    return None
 
 
 _COPIES = re.compile(r"^(.+?)x(≥?)(\d+|N)$")
@@ -62,10 +70,7 @@ def diplotype_phenotype(gene: GeneDefinition, alleles: tuple[str, ...]) -> tuple
         if any(v is None for v in activities):
             return "Indeterminate", None
         score = float(sum(activities))
-        for lo, hi, label in rules.activity_ranges:
-            if lo <= score <= hi:
-                return label, score
-        return "Indeterminate", score
+        return score_phenotype(rules, score) or "Indeterminate", score
     if not rules.function_pairs:
         # no rules at all (e.g. CPIC defines no CYP4F2 phenotype) -> no phenotype; a table that
         # lacks this diplotype -> Indeterminate

@@ -43,8 +43,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-import yaml
-
 from pgx import __version__
 from pgx.errors import InputError
 from pgx.guidelines.model import (
@@ -58,7 +56,7 @@ from pgx.guidelines.model import (
 )
 from pgx.documents import read_document
 from pgx.naming import check_sample_name
-from pgx.resources import resource_path
+from pgx.phenotype.assign import score_phenotype as phenotype_for_score
 
 SCHEMA_VERSION = "1.0"
 STATES = ("matched", "no_recommendation", "gene_not_called", "ambiguous")
@@ -105,13 +103,12 @@ def _fmt_score(x: float) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _activity_ranges(gene: str) -> tuple[tuple[float, float, str], ...]:
-    path = resource_path("definitions", f"{gene}.yaml")
-    if not path.is_file():
-        return ()
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return tuple((float(r["min"]), float(r["max"]), r["phenotype"])
-                 for r in doc.get("activity_phenotypes") or [])
+def _panel_rules(gene: str):
+    """The embedded panel's phenotype rules of ``gene`` (None if the panel lacks it)."""
+    from pgx.definitions import load_definitions
+
+    g = load_definitions().genes.get(gene)
+    return g.phenotypes if g is not None else None
 
 
 def score_phenotype(gene: str, score: float) -> str | None:
@@ -120,10 +117,8 @@ def score_phenotype(gene: str, score: float) -> str | None:
         from pgx.phenotype.phenoconversion import cyp2d6_phenotype
 
         return cyp2d6_phenotype(score)
-    for lo, hi, label in _activity_ranges(gene):
-        if lo <= score <= hi:
-            return label
-    return None
+    rules = _panel_rules(gene)
+    return phenotype_for_score(rules, score) if rules is not None else None
 
 
 def _is_score(value: str) -> bool:
