@@ -140,12 +140,86 @@ def cmd_call(args: argparse.Namespace) -> int:
             result.calls[s] = merged + outside
     assign_phenotypes(defs, [c for s in result.samples for c in result.calls[s]])
     files = output_files(outdir, result.samples, result.calls, defs,
-                         result.inputs, args.json_name)
+                         result.inputs, args.json_name, result.filters)
     _write(files, outdir)
     if not args.quiet:
         n_genes = len({c.gene for s in result.samples for c in result.calls[s]})
         print(f"pgx call: {len(result.samples)} sample(s) x {n_genes} genes -> "
               f"{outdir / 'calls.tsv'}", file=sys.stderr)
+    return 0
+
+
+FILTER_HELP = """\
+Filter a VCF before calling, with bcftools-compatible expressions: keep records by -i/-e
+(like `bcftools view -i/-e`), then turn genotypes for which --set-gt-missing is true into
+missing (./., like `bcftools +setGT -- -t q -n . -i EXPR`). A masked genotype is reported by
+`pgx call` as a missing position, never guessed as reference.
+
+Expressions (the subset of bcftools' syntax that pgx implements): QUAL, FILTER="PASS",
+FILTER~"q10", INFO/TAG (or TAG), FMT/TAG (true for a record when any sample is true), GT="het"
+|"hom"|"ref"|"alt"|"mis", TYPE="snp"|"indel"|"mnp"|"ref"|"other", N_ALT, numbers, + - * /,
+== != < <= > >=, && || (any samples) & | (the same sample), !, parentheses, TAG="." (missing).
+A comparison with a missing value is false, as in bcftools.
+
+Outputs: OUT (VCF.gz, BCF or VCF by its extension or -O), its index (.tbi for VCF.gz, .csi for
+BCF; --no-index to skip) and OUT.stats.json (records in/out, records failing each top-level
+clause, genotypes masked; schema pgx/schemas/filter_stats.schema.json). OUT's header records
+what was applied (##pgx_filter=...), and `pgx call` copies that into every call. Outputs appear
+only when the run succeeds.
+
+Presets: --preset NAME takes -i/-e/--set-gt-missing from the `filter.presets` section of a
+config file (default config/config.yaml), e.g. wgs_default, array_default.
+
+examples:
+  pgx filter -e 'QUAL<20' --set-gt-missing 'FMT/GQ<20 || FMT/DP<8' -o filtered.vcf.gz in.vcf.gz
+  pgx filter -i 'FILTER="PASS" && INFO/DP>=10' --threads 2 -o out.bcf cohort.vcf.gz
+  pgx filter --preset wgs_default -o filtered.vcf.gz patient.vcf.gz
+"""
+
+
+def _preset(name: str, config_path: str) -> dict:
+    import yaml
+
+    path = Path(config_path)
+    if not path.is_file():
+        raise UsageError(f"--preset {name}: the presets file {path} does not exist; pass "
+                         f"--presets-file FILE (a config with a filter.presets section)")
+    try:
+        presets = (yaml.safe_load(path.read_text()) or {}).get("filter", {}).get("presets", {})
+    except (yaml.YAMLError, AttributeError) as exc:
+        raise UsageError(f"{path}: cannot read filter presets ({exc}); fix the YAML") from exc
+    if name not in presets:
+        known = ", ".join(sorted(presets)) or "none"
+        raise UsageError(f"--preset {name}: no such preset in {path} (known: {known})")
+    return presets[name] or {}
+
+
+def cmd_filter(args: argparse.Namespace) -> int:
+    from pgx.filtering.apply import FilterSettings, filter_vcf
+
+    settings = FilterSettings(include=args.include, exclude=args.exclude,
+                              set_gt_missing=args.set_gt_missing)
+    if args.preset:
+        if args.include or args.exclude or args.set_gt_missing:
+            raise UsageError("--preset cannot be combined with -i/-e/--set-gt-missing; use one "
+                             "or the other")
+        preset = _preset(args.preset, args.presets_file)
+        settings = FilterSettings(include=preset.get("include"), exclude=preset.get("exclude"),
+                                  set_gt_missing=preset.get("set_gt_missing"),
+                                  preset=args.preset)
+    if args.label:
+        settings.preset = args.label
+    if not Path(args.vcf).is_file():
+        raise InputError(f"{args.vcf}: no such file; check the path")
+    stats = filter_vcf(args.vcf, args.output, settings, threads=args.threads,
+                       output_type=args.output_type, stats_path=args.stats,
+                       index=not args.no_index, argv=["pgx", *sys.argv[1:]],
+                       progress=not args.quiet)
+    if not args.quiet:
+        s = stats.as_json()
+        print(f"pgx filter: {s['records_out']:,} of {s['records_in']:,} records kept, "
+              f"{s['genotypes_masked']:,} genotypes set missing -> {args.output} "
+              f"({s['seconds']:.2f} s)", file=sys.stderr)
     return 0
 
 
@@ -314,8 +388,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pgx",
-        description="pgx: pharmacogenomics from patient VCFs: star alleles, phenotypes "
-                    "(and, in later stages, drug recommendations and reports).",
+        description="pgx: pharmacogenomics from patient VCFs: filter, star alleles, "
+                    "phenotypes, drug recommendations and reports.",
         epilog="Run `pgx <command> --help` for details. Exit status: 0 ok, 2 usage error, "
                "3 bad input.")
     p.add_argument("--version", action="version", version=f"pgx {__version__}")
@@ -340,6 +414,33 @@ def build_parser() -> argparse.ArgumentParser:
                    help="file name of the per-sample JSON (default: {sample}.calls.json)")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
     c.set_defaults(func=cmd_call)
+
+    f = sub.add_parser("filter", help="filter records and mask low-quality genotypes "
+                       "(bcftools-compatible expressions)", description=FILTER_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    f.add_argument("vcf", metavar="VCF", help="input VCF, VCF.gz (bgzip) or BCF")
+    f.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file: .vcf.gz, .bcf or .vcf")
+    f.add_argument("-O", "--output-type", choices=tuple("zbv"),
+                   help="z: VCF.gz, b: BCF, v: VCF (default: from OUT's extension)")
+    f.add_argument("-i", "--include", metavar="EXPR", help="keep records for which EXPR is true")
+    f.add_argument("-e", "--exclude", metavar="EXPR", help="drop records for which EXPR is true")
+    f.add_argument("--set-gt-missing", metavar="EXPR",
+                   help="set genotypes for which EXPR is true to missing, e.g. "
+                        "'FMT/GQ<20 || FMT/DP<8'")
+    f.add_argument("--preset", metavar="NAME",
+                   help="named settings from --presets-file (e.g. wgs_default, array_default)")
+    f.add_argument("--presets-file", default="config/config.yaml", metavar="YAML",
+                   help="config with a filter.presets section (default: config/config.yaml)")
+    f.add_argument("--label", metavar="NAME",
+                   help="name recorded with the settings in OUT's header, the stats and the "
+                        "calls (default: the --preset name)")
+    f.add_argument("--threads", type=int, default=1, metavar="N",
+                   help="threads for decompression, parsing and compression (default 1)")
+    f.add_argument("--stats", metavar="JSON", help="statistics file (default: OUT.stats.json)")
+    f.add_argument("--no-index", action="store_true", help="do not index OUT")
+    f.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
+    f.set_defaults(func=cmd_filter)
 
     m = sub.add_parser("merge-calls", help="concatenate calls.tsv files (header once)")
     m.add_argument("tsv", nargs="+", metavar="TSV")

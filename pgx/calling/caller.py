@@ -12,7 +12,7 @@ GRCh38 (another genome build), per file and over all files.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from pgx.calling.encode import _to_definition_allele, encode_gene
 from pgx.calling.model import GeneCall
 from pgx.definitions.model import DefinitionSet
 from pgx.errors import InputError, UsageError
+from pgx.io.provenance import header_filters
 from pgx.io.vcf import SiteRecords, VcfFile, normalise_chrom
 from pgx.naming import check_sample_name
 from pgx.progress import progress
@@ -38,6 +39,7 @@ class CallResult:
     definitions: DefinitionSet
     inputs: list[str]
     all_samples: list[str]  # every sample in the inputs (``samples`` may be a selection)
+    filters: list[dict] = field(default_factory=list)  # quality filters named in the headers
 
 
 def _targets(defs: DefinitionSet) -> dict[str, np.ndarray]:
@@ -191,5 +193,6 @@ def call_vcfs(paths: list[str], defs: DefinitionSet, samples: list[str] | None =
         source = f"{defs.source} {defs.version}"
         for c in match_gene(gg, source, all_candidates=all_candidates):
             calls[c.sample].append(c)
+    filters = [f for vf in files for f in header_filters(vf.header, str(vf.path))]
     return CallResult(samples=list(wanted), calls=calls, definitions=defs, inputs=list(paths),
-                      all_samples=list(order))
+                      all_samples=list(order), filters=filters)

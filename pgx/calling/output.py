@@ -74,7 +74,7 @@ def gene_json(c: GeneCall, defs: DefinitionSet) -> dict:
 
 
 def sample_json(sample: str, calls: list[GeneCall], defs: DefinitionSet, inputs: list[str],
-                cache: dict | None = None) -> str:
+                cache: dict | None = None, filters: list[dict] | None = None) -> str:
     """The per-sample JSON document as text (gene entries serialised once per distinct call)."""
     cache = {} if cache is None else cache
     head = {
@@ -83,6 +83,7 @@ def sample_json(sample: str, calls: list[GeneCall], defs: DefinitionSet, inputs:
         "pipeline": {"name": "pgx", "version": __version__},
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "inputs": inputs,
+        "input_filters": filters or [],
         "definitions": {"source": defs.source, "version": defs.version, "path": defs.path},
     }
     genes = []
@@ -141,11 +142,13 @@ def write_atomically(files: dict[Path, str], threads: int = 4) -> None:
 
 
 def output_files(outdir: Path, samples: list[str], calls: dict[str, list[GeneCall]],
-                 defs: DefinitionSet, inputs: list[str], json_name: str) -> dict[Path, str]:
+                 defs: DefinitionSet, inputs: list[str], json_name: str,
+                 filters: list[dict] | None = None) -> dict[Path, str]:
     all_calls = [c for s in samples for c in calls[s]]
     files = {outdir / "calls.tsv": calls_tsv(all_calls),
              outdir / "tested.json": json.dumps(tested_json(defs), indent=1) + "\n"}
     cache: dict = {}
     for s in samples:
-        files[outdir / json_name.format(sample=s)] = sample_json(s, calls[s], defs, inputs, cache)
+        files[outdir / json_name.format(sample=s)] = sample_json(s, calls[s], defs, inputs, cache,
+                                                                filters)
     return files

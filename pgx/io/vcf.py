@@ -39,6 +39,7 @@ BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b00030000000000000000
 STREAM_LIMIT_BYTES = 16 * 1024 * 1024  # compressed files without index: stream up to this size
 STREAM_LIMIT_ENV = "PGX_STREAM_LIMIT_BYTES"  # overrides STREAM_LIMIT_BYTES (bytes, integer)
 REGION_GAP = 2_000  # defined positions closer than this (bp) are fetched in one region query
+COLUMNAR_REGION_GAP = 20_000  # the same for the columnar reader (reading on is cheap, seeks not)
 
 MISSING = -1
 NO_COPY = -2
@@ -401,16 +402,221 @@ class VcfFile:
         return regions
 
     def fetch(self, targets: dict[str, np.ndarray]) -> SiteRecords:
-        """Records whose (normalised chrom, POS) is in ``targets`` (chrom -> 1-based positions)."""
+        """Records whose (normalised chrom, POS) is in ``targets`` (chrom -> 1-based positions).
+
+        Text VCF and VCF.gz are read by the columnar reader (:mod:`pgx.io.vcf_reader`, the
+        same numba tokenizer as ``pgx filter``): whole for streamed files, from the index's
+        virtual offset of each region for indexed ones. BCF is read with cyvcf2 (htslib)."""
         wanted = {c: set(int(p) for p in ps) for c, ps in targets.items()}
         out = SiteRecords(path=str(self.path), samples=self.samples)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # cyvcf2 warns on regions without records
-            if self.index is not None:
+            if self.is_bcf and self.index is not None:
                 self._fetch_indexed(targets, wanted, out)
-            else:
+            elif self.is_bcf:
                 self._fetch_streamed(wanted, out)
+            elif self.index is not None:
+                self._fetch_columnar_indexed(targets, wanted, out)
+            else:
+                self._fetch_columnar_streamed(wanted, out)
         return out
+
+    # ------------------------------------------------------------------ columnar reading
+    def _columnar(self):
+        from pgx.io.variant_chunk import FieldRequest
+        from pgx.io.vcf_reader import ColumnarVcf
+
+        info = ("END",) if re.search(r"^##INFO=<ID=END,", self.header, re.M) else ()
+        fmt = ("PS",) if self._has_ps else ()
+        return ColumnarVcf(self.path), FieldRequest(info=info, format=fmt, gt=True)
+
+    def _fetch_columnar_streamed(self, wanted: dict[str, set[int]], out: SiteRecords) -> None:
+        self._scan_text()  # line-numbered structure checks (small files only)
+        if self._n_data_lines == 0:
+            raise self._no_records()
+        positions = np.fromiter(set().union(*wanted.values()) if wanted else (), np.int64)
+        vcf, request = self._columnar()
+        seen: dict[tuple, tuple[np.ndarray | None, str]] = {}
+        for chunk in vcf.iter_chunks(request, chunk_bytes=4 << 20):
+            for i in np.nonzero(np.isin(chunk.pos, positions))[0]:
+                chrom = normalise_chrom(chunk.contigs[chunk.chrom[i]])
+                if int(chunk.pos[i]) in wanted.get(chrom, ()):
+                    self._append_row(out, seen, chunk, int(i), chrom,
+                                     f"{self.path}:{chunk.line_number(int(i))}")
+
+    def _columnar_regions(self, targets: dict[str, np.ndarray]) -> list[tuple[str, int, int]]:
+        """(contig name in the file, first, last 1-based POS) spans of the defined positions."""
+        spans = []
+        for chrom, positions in targets.items():
+            name = self.contigs.get(chrom)
+            if name is None or len(positions) == 0:
+                continue
+            pos = np.sort(positions)
+            start = prev = int(pos[0])
+            for p in pos[1:]:
+                if p - prev > COLUMNAR_REGION_GAP:
+                    spans.append((name, start, prev))
+                    start = int(p)
+                prev = int(p)
+            spans.append((name, start, prev))
+        return spans
+
+    def _fetch_columnar_indexed(self, targets: dict[str, np.ndarray],
+                                wanted: dict[str, set[int]], out: SiteRecords) -> None:
+        from pgx.io.bgzf import region_start_voffset
+
+        vcf, request = self._columnar()
+        try:
+            first = next(iter(vcf.iter_chunks(request, chunk_bytes=64 << 10)), None)
+        except InputError:  # a bad record near the start: reported if a region holds it
+            rec = self._first_record()
+            if rec is None:
+                raise self._no_records() from None
+            if any(a in GVCF_ALTS for a in rec.ALT):
+                raise self._gvcf_error(f"{self.path}", rec.CHROM, rec.POS) from None
+        else:
+            if first is None or first.n_records == 0:
+                raise self._no_records()
+            self._check_gvcf(first, str(self.path))
+        seen: dict[tuple, tuple[np.ndarray | None, str]] = {}
+        for name, start, end in self._columnar_regions(targets):
+            try:
+                voffset = region_start_voffset(self.index, name, start - 1, end)
+            except (ValueError, OSError, InputError) as exc:
+                raise InputError(f"{self.path}: the index {self.index.name} cannot be read "
+                                 f"({exc}); re-create it with `bcftools index -f -t "
+                                 f"{self.path}`") from exc
+            if voffset is None:
+                continue
+            try:
+                self._read_region(vcf, request, voffset, name, start, end, wanted, out, seen)
+            except InputError as exc:  # the tokenizer's: name the record, as htslib reads do
+                msg = str(exc)
+                m = re.match(re.escape(str(self.path)) + r":(\d+): (.*)$", msg)
+                if m:
+                    cols = self._read_line(int(m.group(1))).split("\t") + ["?"]
+                    raise InputError(f"{self.path}: record {cols[0]}:{cols[1]} (line "
+                                     f"{m.group(1)}): {m.group(2)}") from exc
+                m = re.match(re.escape(str(self.path)) + r": record (\d+) of the region: (.*)$",
+                             msg)
+                if m:
+                    cols = self._line_after(voffset, int(m.group(1))).split("\t") + ["?"]
+                    raise InputError(f"{self.path}: record {cols[0]}:{cols[1]}: "
+                                     f"{m.group(2)}") from exc
+                raise
+
+    def _line_after(self, voffset: int, n: int) -> str:
+        """The ``n``-th (1-based) line from BGZF virtual offset ``voffset`` (error reports)."""
+        from pgx.io.bgzf import iter_text_chunks
+
+        for data in iter_text_chunks(self.path, start_voffset=voffset, chunk_bytes=1 << 20):
+            lines = data.split(b"\n")
+            if n <= len(lines):
+                return lines[n - 1].decode("utf-8", errors="replace")
+            n -= len(lines) - 1
+        return ""
+
+    def _read_region(self, vcf, request, voffset: int, name: str, start: int, end: int,
+                     wanted, out: SiteRecords, seen: dict) -> None:
+        chunk_bytes = 256 << 10
+        for chunk in vcf.iter_chunks(request, start_voffset=voffset, chunk_bytes=chunk_bytes):
+            if chunk.n_records == 0:
+                continue
+            tid = chunk.contigs.index(name) if name in chunk.contigs else -2
+            on = chunk.chrom == tid
+            self._check_gvcf(chunk, str(self.path), on & (chunk.pos <= end))
+            inside = on & (chunk.pos >= start) & (chunk.pos <= end)
+            chrom = normalise_chrom(name)
+            for i in np.nonzero(inside)[0]:
+                pos = int(chunk.pos[i])
+                if pos in wanted.get(chrom, ()):
+                    self._append_row(out, seen, chunk, int(i), chrom,
+                                     f"{self.path}: record {name}:{pos}")
+            past = (on & (chunk.pos > end)).any() or (~on[np.argmax(on):]).any() if on.any() \
+                else True
+            if past:
+                return
+
+    def _check_gvcf(self, chunk, where: str, rows: np.ndarray | None = None) -> None:
+        """gVCF reference blocks (ALT <NON_REF> or <*>) among ``rows`` of ``chunk``."""
+        idx = np.arange(chunk.n_records) if rows is None else np.nonzero(rows)[0]
+        for i in idx[:1] if rows is None else idx:
+            alts = chunk.column_text(int(i), 4).split(",")
+            if any(a in GVCF_ALTS for a in alts):
+                raise self._gvcf_error(where, chunk.contigs[chunk.chrom[i]], int(chunk.pos[i]))
+        if rows is not None and idx.size:
+            text = bytes(chunk.buffer[chunk.line_start[idx[0]]:chunk.line_end[idx[-1]]])
+            if b"<NON_REF>" in text or b"\t<*>" in text or b",<*>" in text:
+                for i in idx:
+                    alts = chunk.column_text(int(i), 4).split(",")
+                    if any(a in GVCF_ALTS for a in alts):
+                        raise self._gvcf_error(where, chunk.contigs[chunk.chrom[i]],
+                                               int(chunk.pos[i]))
+
+    def _append_row(self, out: SiteRecords, seen: dict, chunk, i: int, chrom: str,
+                    where: str) -> None:
+        """Add record ``i`` of a columnar ``chunk`` (see :meth:`_append` for the checks)."""
+        ref = chunk.column_text(i, 3)
+        alt_text = chunk.column_text(i, 4)
+        alts = [] if alt_text == "." else alt_text.split(",")
+        raw_chrom, pos = chunk.contigs[chunk.chrom[i]], int(chunk.pos[i])
+        if any(a in GVCF_ALTS for a in alts) or ("END" in chunk.info and
+                                                 chunk.info["END"].length[i] > 0):
+            raise InputError(f"{where}: gVCF reference blocks found ({raw_chrom}:{pos}); "
+                             f"genotype the gVCF first (e.g. `bcftools convert --gvcf2vcf` or "
+                             f"GATK GenotypeGVCFs)")
+        if not chunk.has_gt[i]:
+            raise InputError(f"{where}: FORMAT is {chunk.column_text(i, 8)!r}, without GT; "
+                             f"every record at a defined position needs a GT genotype")
+        alleles = chunk.gt[i].astype(np.int16)  # [S, P]; -1 missing, -2 no such copy
+        n = alleles.shape[0]
+        if alleles.shape[1] > 2 and (alleles[:, 2:] >= MISSING).any():
+            s = self.samples[int(np.nonzero((alleles[:, 2:] >= MISSING).any(axis=1))[0][0])]
+            raise InputError(f"{where}: sample {s} has a genotype with more than 2 alleles; "
+                             f"pgx calls diploid (or haploid) genotypes: fix the GT")
+        gt = np.full((n, 2), NO_COPY, dtype=np.int16)
+        k = min(alleles.shape[1], 2)
+        gt[:, :k] = alleles[:, :k]
+        key = (chrom, pos, ref, tuple(alts))
+        if key in seen:
+            before, where_before = seen[key]
+            if np.array_equal(before, gt):
+                return
+            short = where_before[len(str(self.path)) + 1:].strip()
+            also = (f" (also at line {short})" if short.isdigit() else
+                    f" (also as {short})" if re.match(r"record \d", short) else "")
+            raise InputError(f"{where}: the variant {ref}>{','.join(alts)} at {raw_chrom}:{pos} "
+                             f"is repeated{also} with other genotypes; keep one of them (e.g. "
+                             f"`bcftools norm -d exact`)")
+        seen[key] = (gt, where)
+        out.chrom.append(chrom)
+        out.pos.append(pos)
+        out.ref.append(ref)
+        out.alts.append(alts)
+        out.gt.append(gt)
+        out.phased.append(chunk.phased[i].copy())
+        ps = None
+        if "PS" in chunk.fmt:
+            vals = chunk.fmt["PS"].values[i, :, 0]
+            ps = np.where(np.isnan(vals), 0, vals).astype(np.int64)
+            ps[ps < 0] = 0
+        out.ps.append(ps)
+        out.filter_ok.append(not chunk.filters[i].any() or bool(chunk.filters[i, 0]))
+        ft = None
+        if self._has_ft:
+            ft = self._sample_ft(chunk, i)
+        out.sample_ok.append(ft)
+
+    def _sample_ft(self, chunk, i: int) -> np.ndarray | None:
+        """FORMAT/FT per sample is PASS or missing (text of one record; FT is rare)."""
+        keys = chunk.column_text(i, 8).split(":")
+        if "FT" not in keys:
+            return None
+        k = keys.index("FT")
+        start = int(chunk.col_start[i, 9])
+        cols = bytes(chunk.buffer[start:chunk.line_end[i]]).decode(errors="replace").split("\t")
+        vals = [(c.split(":") + [""] * (k + 1))[k] for c in cols]
+        return np.array([v in ("PASS", ".", "") for v in vals], dtype=bool)
 
     def _fetch_streamed(self, wanted: dict[str, set[int]], out: SiteRecords) -> None:
         if self.is_bcf:  # BCF declares every contig in its header

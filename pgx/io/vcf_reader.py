@@ -438,17 +438,19 @@ class ColumnarVcf:
                               f"'.' for missing")
         gtxt = tok.split(":", 1)[0]
         if code == K.ERR_GT:
-            return InputError(f"{where}: sample {sname}: bad GT {gtxt!r}; write alleles as "
-                              f"numbers or '.' separated by '/' or '|'")
+            name = samples[sample] if 0 <= sample < len(samples) else "?"
+            return InputError(f"{where}: sample {name} has genotype {gtxt!r}, which is not a "
+                              f"valid GT (e.g. 0/1, 1|0, ./.); write alleles as numbers or '.' "
+                              f"separated by '/' or '|'")
         if code == K.ERR_GT_TOO_BIG:
             return InputError(f"{where}: sample {sname}: GT {gtxt!r} has an allele index "
                               f"larger than 127; split multi-allelic records "
                               f"(bcftools norm -m-)")
         if code == K.ERR_GT_ALLELE:
             n_alt = self._n_alt(raw, rec)
-            return InputError(f"{where}: sample {sname}: GT {gtxt!r} uses allele {tag} but "
-                              f"the record has {n_alt} ALT allele(s); fix the GT or the ALT "
-                              f"column")
+            name = samples[sample] if 0 <= sample < len(samples) else "?"
+            return InputError(f"{where}: sample {name} has GT allele {tag} ({gtxt!r}) but the "
+                              f"record has {n_alt} ALT allele(s); fix the GT or the ALT column")
         return InputError(f"{where}: malformed record (code {code}); fix the line")
 
     def _n_alt(self, raw: _Raw, rec: int) -> int:

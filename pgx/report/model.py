@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 
 from pgx import __version__
+from pgx.io.provenance import describe_filter
 from pgx.documents import read_document, validator
 from pgx.errors import InputError
 from pgx.naming import check_sample_name
@@ -168,7 +169,8 @@ def build_report(calls: dict, recs: dict, calls_path: str | None = None,
         "inputs": {
             "calls": {"path": calls_path, "created": calls.get("created"),
                       "pipeline_version": calls["pipeline"]["version"],
-                      "vcf": list(calls.get("inputs") or [])},
+                      "vcf": list(calls.get("inputs") or []),
+                      "filters": [describe_filter(f) for f in calls.get("input_filters") or []]},
             "recommendations": {"path": recs_path, "created": recs.get("created"),
                                 "pipeline_version": recs["pipeline"]["version"]},
         },

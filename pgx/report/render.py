@@ -117,6 +117,8 @@ def _patient(doc: dict) -> str:
     rows = [("Sample ID", _e(doc["sample"])), ("Current medications", m),
             ("Report date", _e(doc["created"][:10])),
             ("Genotype data", _e(vcf)),
+            ("Quality filter", _e("; ".join(doc["inputs"]["calls"].get("filters") or [])
+                                  or "none recorded in the VCF header (genotypes used as given)")),
             ("Calls made", _e(doc["inputs"]["calls"].get("created") or "—"))]
     return '<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
 

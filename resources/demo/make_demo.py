@@ -23,7 +23,8 @@ The patients:
   DEMO004  male: G6PD A- 202A_376G hemizygous (haploid chrX genotypes); UGT1A1 *28/*28
   DEMO005  missing data: CYP2C19 *1/*2 with 2 positions absent, one ./. and one failing FILTER
            (status partial, missing positions listed); NAT2 with a required position absent
-           (status not_called)
+           (status not_called) and one low-quality genotype (GQ 12, DP 5) that the workflow's
+           `pgx filter --preset wgs_default` sets missing
   DEMO006  phased genotypes (|): CYP3A5 *3/*3, NUDT15 *1/*3, TPMT *3B/*3C in trans (the same two
            variants as DEMO003, but phase shows they are on different copies); MT-RNR1 m.1555A>G
 """
@@ -73,6 +74,7 @@ class Patient:
     absent: dict[str, list[str]] = field(default_factory=dict)  # gene -> variant ids, no record
     nocall: dict[str, list[str]] = field(default_factory=dict)  # gene -> variant ids, ./.
     filtered: dict[str, list[str]] = field(default_factory=dict)  # gene -> ids, FILTER LowQual
+    lowqual: dict[str, list[str]] = field(default_factory=dict)  # gene -> ids, GQ 12, DP 5
     outside: list[tuple[str, str, str, str]] = field(default_factory=list)  # gene, dip, ph, AS
     notes: dict[str, str] = field(default_factory=dict)  # gene -> note for expected.tsv
 
@@ -108,8 +110,10 @@ PATIENTS = [
         absent={"CYP2C19": ["rs17882687", "rs72558186"], "NAT2": ["rs1801280"]},
         nocall={"CYP2C19": ["rs4986893"]},
         filtered={"CYP2C19": ["rs28399504"]},
+        lowqual={"NAT2": ["rs1799930"]},
         notes={"CYP2C19": "2 positions absent, 1 ./., 1 FILTER LowQual: unknown, not reference",
-               "NAT2": "a required core position is absent: no call"},
+               "NAT2": "a required core position is absent: no call (and one low-quality "
+                       "genotype, set missing by the workflow's filter)"},
     ),
     Patient(
         "DEMO006", phased=True,
@@ -171,6 +175,7 @@ def vcf_text(p: Patient, defs) -> str:
         absent = _ids(gene, p.absent.get(gene.gene, []), "absent")
         nocall = _ids(gene, p.nocall.get(gene.gene, []), "no-call")
         filtered = _ids(gene, p.filtered.get(gene.gene, []), "filtered")
+        lowqual = _ids(gene, p.lowqual.get(gene.gene, []), "low-quality")
         for i, v in enumerate(gene.variants):
             if i in absent:
                 continue
@@ -185,13 +190,18 @@ def vcf_text(p: Patient, defs) -> str:
             gt = sep.join("." for _ in codes) if i in nocall else sep.join(codes)
             records.append((CONTIG_ORDER.index(v.chrom), v.position, "\t".join([
                 v.chrom, str(v.position), v.rsid or ".", v.ref, ",".join(alleles[1:]) or ".",
-                ".", "LowQual" if i in filtered else "PASS", ".", "GT", gt])))
+                "60", "LowQual" if i in filtered else "PASS",
+                f"DP={5 if i in lowqual else 35}", "GT:GQ:DP",
+                f"{gt}:12:5" if i in lowqual else f"{gt}:99:35"])))
     records.sort()
     used = sorted({r[0] for r in records})
     header = ["##fileformat=VCFv4.2",
               "##FILTER=<ID=PASS,Description=\"All filters passed\">",
               "##FILTER=<ID=LowQual,Description=\"Low quality (demo: a filtered call)\">",
+              "##INFO=<ID=DP,Number=1,Type=Integer,Description=\"Read depth\">",
               "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">",
+              "##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Genotype quality\">",
+              "##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Read depth\">",
               *(f"##contig=<ID={CONTIG_ORDER[c]},length={GRCH38_LENGTHS[CONTIG_ORDER[c]]},"
                 f"assembly=GRCh38>" for c in used),
               "##reference=GRCh38",

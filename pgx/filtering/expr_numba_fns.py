@@ -1,0 +1,249 @@
+"""Numba kernels of the filter-expression engine (see ``program.py``).
+
+Numeric operands are ``vals`` float64 [V', S', W] + ``n`` int32 [V', S'] (values used per
+record/sample; 0 = absent); ``V' = 1`` or ``S' = 1`` broadcast (constants, site values in a
+per-sample context). A NaN element is a missing value; an operand whose used elements are all
+missing (or ``n == 0``) is *entirely missing*. All values are float32-representable (bcftools
+reads Float tags and QUAL as float): every arithmetic result is rounded to float32.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pgx._numba import numba_jit
+
+OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE = 0, 1, 2, 3, 4, 5
+OP_ADD, OP_SUB, OP_MUL, OP_DIV = 0, 1, 2, 3
+
+GT_HET, GT_HOM, GT_REF, GT_ALT, GT_MIS, GT_HAP = 1, 2, 4, 8, 16, 32
+
+
+@numba_jit
+def _all_missing(vals, n, v, s):
+    k = n[v, s]
+    for i in range(k):
+        if not np.isnan(vals[v, s, i]):
+            return False
+    return True
+
+
+@numba_jit
+def cmp_num(av, an, bv, bn, op, V, S):
+    """bcftools comparison: any pair of used values passes (an absent value is one missing
+    element); a pair of two missing elements passes only ==, a pair with one missing element
+    passes only !=."""
+    out = np.zeros((V, S), np.bool_)
+    a_v1 = an.shape[0] == 1
+    a_s1 = an.shape[1] == 1
+    b_v1 = bn.shape[0] == 1
+    b_s1 = bn.shape[1] == 1
+    for v in range(V):
+        va = 0 if a_v1 else v
+        vb = 0 if b_v1 else v
+        for s in range(S):
+            sa = 0 if a_s1 else s
+            sb = 0 if b_s1 else s
+            res = False
+            for i in range(max(an[va, sa], 1)):
+                x = av[va, sa, i] if an[va, sa] > 0 else np.nan
+                for j in range(max(bn[vb, sb], 1)):
+                    y = bv[vb, sb, j] if bn[vb, sb] > 0 else np.nan
+                    if np.isnan(x) and np.isnan(y):
+                        res = op == OP_EQ
+                    elif np.isnan(x) or np.isnan(y):
+                        res = op == OP_NE
+                    elif op == OP_EQ:
+                        res = x == y
+                    elif op == OP_NE:
+                        res = x != y
+                    elif op == OP_LT:
+                        res = x < y
+                    elif op == OP_LE:
+                        res = x <= y
+                    elif op == OP_GT:
+                        res = x > y
+                    else:
+                        res = x >= y
+                    if res:
+                        break
+                if res:
+                    break
+            out[v, s] = res
+    return out
+
+
+@numba_jit
+def arith(av, an, bv, bn, op, V, S):
+    """Element-wise arithmetic (one operand has one value per record/sample); an entirely
+    missing operand makes the result entirely missing (n = 0)."""
+    W = max(av.shape[2], bv.shape[2])
+    rv = np.full((V, S, W), np.nan)
+    rn = np.zeros((V, S), np.int32)
+    a_v1 = an.shape[0] == 1
+    a_s1 = an.shape[1] == 1
+    b_v1 = bn.shape[0] == 1
+    b_s1 = bn.shape[1] == 1
+    for v in range(V):
+        va = 0 if a_v1 else v
+        vb = 0 if b_v1 else v
+        for s in range(S):
+            sa = 0 if a_s1 else s
+            sb = 0 if b_s1 else s
+            na = an[va, sa]
+            nb = bn[vb, sb]
+            if na == 0 or nb == 0:
+                continue
+            k = max(na, nb)
+            ok = False
+            for i in range(k):
+                x = av[va, sa, 0 if na == 1 else i]
+                y = bv[vb, sb, 0 if nb == 1 else i]
+                if np.isnan(x) or np.isnan(y):
+                    continue
+                if op == OP_ADD:
+                    r = x + y
+                elif op == OP_SUB:
+                    r = x - y
+                elif op == OP_MUL:
+                    r = x * y
+                else:
+                    if y == 0.0:
+                        if x > 0:
+                            r = np.inf
+                        elif x < 0:
+                            r = -np.inf
+                        else:
+                            r = np.nan  # 0/0: bcftools gets a NaN that is not "missing"
+                    else:
+                        r = x / y
+                rv[v, s, i] = np.float64(np.float32(r))
+                ok = True
+            if ok:
+                rn[v, s] = k
+    return rv, rn
+
+
+@numba_jit
+def gt_classes(gt, has_gt):
+    """bcftools' genotype classes per sample as GT_* bits: mis = any allele missing; hap =
+    haploid and not missing; hom/het only for ploidy >= 2; ref = all alleles 0; alt = no
+    missing allele and at least one non-reference allele."""
+    V, S, P = gt.shape
+    out = np.zeros((V, S), np.uint8)
+    for v in range(V):
+        if not has_gt[v]:
+            continue
+        for s in range(S):
+            ploidy = 0
+            mis = False
+            nonref = False
+            allsame = True
+            first = -3
+            for p in range(P):
+                a = gt[v, s, p]
+                if a == -2:
+                    break
+                ploidy += 1
+                if a == -1:
+                    mis = True
+                    continue
+                if a != 0:
+                    nonref = True
+                if first == -3:
+                    first = a
+                elif a != first:
+                    allsame = False
+            if ploidy == 0:
+                continue
+            if mis:
+                out[v, s] = GT_MIS
+                continue
+            c = GT_ALT if nonref else GT_REF
+            if ploidy == 1:
+                c |= GT_HAP
+            elif allsame:
+                c |= GT_HOM
+            else:
+                c |= GT_HET
+            out[v, s] = c
+    return out
+
+
+@numba_jit
+def filter_match(filters, mask, op):
+    """op 0: FILTER set equals ``mask``; 1: contains all of ``mask``."""
+    V, F = filters.shape
+    out = np.zeros(V, np.bool_)
+    for v in range(V):
+        ok = True
+        for f in range(F):
+            if mask[f]:
+                if not filters[v, f]:
+                    ok = False
+                    break
+            elif op == 0 and filters[v, f]:
+                ok = False
+                break
+        out[v] = ok
+    return out
+
+
+@numba_jit
+def any_samples(m):
+    V, S = m.shape
+    out = np.zeros(V, np.bool_)
+    for v in range(V):
+        for s in range(S):
+            if m[v, s]:
+                out[v] = True
+                break
+    return out
+
+
+@numba_jit
+def any_value(vals):
+    """Per record: any non-NaN value in ``vals`` [V, S, W]."""
+    V, S, W = vals.shape
+    out = np.zeros(V, np.bool_)
+    for v in range(V):
+        done = False
+        for s in range(S):
+            for w in range(W):
+                if not np.isnan(vals[v, s, w]):
+                    out[v] = True
+                    done = True
+                    break
+            if done:
+                break
+    return out
+
+
+@numba_jit
+def cmp_fmt_const(vals, n, c, op):
+    """Fused ``FORMAT/TAG <op> constant`` for a single-value tag (``vals`` [V, S, 1]): the
+    per-sample result (a missing value passes only !=) and its any-over-samples in one pass."""
+    V, S = n.shape
+    out = np.empty((V, S), np.bool_)
+    site = np.zeros(V, np.bool_)
+    for v in range(V):
+        anyv = False
+        for s in range(S):
+            x = vals[v, s, 0]
+            if n[v, s] == 0 or np.isnan(x):
+                r = op == OP_NE
+            elif op == OP_EQ:
+                r = x == c
+            elif op == OP_NE:
+                r = x != c
+            elif op == OP_LT:
+                r = x < c
+            elif op == OP_LE:
+                r = x <= c
+            elif op == OP_GT:
+                r = x > c
+            else:
+                r = x >= c
+            out[v, s] = r
+            anyv |= r
+        site[v] = anyv
+    return out, site
