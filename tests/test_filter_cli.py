@@ -250,3 +250,31 @@ def test_missing_input_and_unknown_output_type(tmp_path, small_vcf):
     _assert_clean_failure(proc, tmp_path, 3, "no such file")
     proc = run_pgx("filter", "-i", "QUAL>1", "-o", tmp_path / "out.txt", small_vcf)
     _assert_clean_failure(proc, tmp_path, 2, "-O z|b|v")
+
+
+# ============================================================================ real data
+@needs_bcftools
+@pytest.mark.slow
+def test_1000_genomes_files_filter_like_bcftools(shared, tmp_path):
+    """All 19 files of 3,202 samples: the same records and genotypes as bcftools."""
+    files = sorted((shared / "data" / "1kgp-grch38").glob("*.vcf.gz"))
+    if not files:
+        pytest.skip("no 1000 Genomes files in ../shared/data/1kgp-grch38")
+    site = 'INFO/AF>=0.01 && TYPE="snp" && FILTER="PASS"'
+    mask = 'GT="het" & INFO/AF<0.05'
+    kept = 0
+    for src in files:
+        out = tmp_path / f"pgx.{src.name}"
+        proc = run_pgx("filter", "-q", "--threads", 2, "-i", site, "--set-gt-missing", mask,
+                       "-o", out, src)
+        assert proc.returncode == 0, proc.stderr
+        ref = tmp_path / f"bcftools.{src.name}"
+        subprocess.run(f"{BCFTOOLS} view -i '{site}' -Ou {src} | {BCFTOOLS} +setGT -Oz "
+                       f"-o {ref} -- -t q -n . -i '{mask}'", shell=True, check=True,
+                       capture_output=True)
+        ours = bcftools("view", "-H", out)
+        theirs = bcftools("view", "-H", ref)
+        assert ours.count("\n") == theirs.count("\n") > 0, src.name
+        assert ours == theirs, src.name
+        kept += ours.count("\n")
+    assert kept > 1000
