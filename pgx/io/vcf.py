@@ -34,6 +34,7 @@ import numpy as np
 
 from pgx.errors import InputError, UsageError
 from pgx.io.reference_build import check_contig_lengths, check_header_build
+from pgx.io.vcf_header import chrom_line_samples
 
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 STREAM_LIMIT_BYTES = 16 * 1024 * 1024  # compressed files without index: stream up to this size
@@ -45,7 +46,6 @@ MISSING = -1
 NO_COPY = -2
 
 GVCF_ALTS = ("<NON_REF>", "<*>")
-VCF_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
 _GT = re.compile(r"^(\.|\d+)([/|](\.|\d+))*$")
 _OTHER_COMPRESSION = {  # magic bytes of compressions htslib cannot read as VCF
     b"BZh": "bzip2", b"\xfd7zXZ": "xz", b"\x28\xb5\x2f\xfd": "zstd", b"PK\x03\x04": "zip",
@@ -169,7 +169,7 @@ def _read_text_header(path: Path, compression: str) -> tuple[int, list[str]]:
                 if raw.startswith(b"##"):
                     continue
                 if raw.startswith(b"#CHROM"):
-                    return n, _chrom_line_samples(path, n, raw)
+                    return n, chrom_line_samples(path, n, raw.decode("utf-8", errors="replace"))
                 raise InputError(f"{path}:{n}: expected a '##' header line or the '#CHROM' line "
                                  f"before the data; add the #CHROM line (the header is "
                                  f"incomplete)")
@@ -178,24 +178,6 @@ def _read_text_header(path: Path, compression: str) -> tuple[int, list[str]]:
                          f"(bgzip, bcftools)") from exc
     raise InputError(f"{path}: no '#CHROM' header line (the file ends after {n} header "
                      f"line(s)); the VCF is incomplete: re-export it")
-
-
-def _chrom_line_samples(path: Path, n: int, raw: bytes) -> list[str]:
-    cols = raw.rstrip(b"\r\n").decode("utf-8", errors="replace").split("\t")
-    if tuple(cols[:8]) != VCF_COLUMNS or (len(cols) > 8 and cols[8] != "FORMAT"):
-        raise InputError(f"{path}:{n}: the #CHROM line must have the tab-separated columns "
-                         f"{' '.join(VCF_COLUMNS)} FORMAT SAMPLE...; fix the header line")
-    samples = cols[9:]
-    seen: set[str] = set()
-    for s in samples:
-        if not s.strip():
-            raise InputError(f"{path}:{n}: empty sample name in the #CHROM line (stray tab?); "
-                             f"fix the header line")
-        if s in seen:
-            raise InputError(f"{path}:{n}: duplicate sample name {s!r} in the #CHROM line; "
-                             f"sample names must be unique (rename with `bcftools reheader -s`)")
-        seen.add(s)
-    return samples
 
 
 def _header_samples(path: Path, header: str, samples: list[str]) -> None:
@@ -385,8 +367,10 @@ class VcfFile:
             raise InputError(f"{self.path}: the first record cannot be read ({exc}); check it "
                              f"with `bcftools view {self.path} | head`") from exc
 
-    def _regions(self, targets: dict[str, np.ndarray]) -> list[str]:
-        regions = []
+    def _spans(self, targets: dict[str, np.ndarray], gap: int) -> list[tuple[str, int, int]]:
+        """(contig name in the file, first, last 1-based POS) of the defined positions, joining
+        positions less than ``gap`` bp apart."""
+        spans = []
         for chrom, positions in targets.items():
             name = self.contigs.get(chrom)
             if name is None or len(positions) == 0:
@@ -394,12 +378,15 @@ class VcfFile:
             pos = np.sort(positions)
             start = prev = int(pos[0])
             for p in pos[1:]:
-                if p - prev > REGION_GAP:
-                    regions.append(f"{name}:{start}-{prev}")
+                if p - prev > gap:
+                    spans.append((name, start, prev))
                     start = int(p)
                 prev = int(p)
-            regions.append(f"{name}:{start}-{prev}")
-        return regions
+            spans.append((name, start, prev))
+        return spans
+
+    def _regions(self, targets: dict[str, np.ndarray]) -> list[str]:
+        return [f"{n}:{a}-{b}" for n, a, b in self._spans(targets, REGION_GAP)]
 
     def fetch(self, targets: dict[str, np.ndarray]) -> SiteRecords:
         """Records whose (normalised chrom, POS) is in ``targets`` (chrom -> 1-based positions).
@@ -444,23 +431,6 @@ class VcfFile:
                     self._append_row(out, seen, chunk, int(i), chrom,
                                      f"{self.path}:{chunk.line_number(int(i))}")
 
-    def _columnar_regions(self, targets: dict[str, np.ndarray]) -> list[tuple[str, int, int]]:
-        """(contig name in the file, first, last 1-based POS) spans of the defined positions."""
-        spans = []
-        for chrom, positions in targets.items():
-            name = self.contigs.get(chrom)
-            if name is None or len(positions) == 0:
-                continue
-            pos = np.sort(positions)
-            start = prev = int(pos[0])
-            for p in pos[1:]:
-                if p - prev > COLUMNAR_REGION_GAP:
-                    spans.append((name, start, prev))
-                    start = int(p)
-                prev = int(p)
-            spans.append((name, start, prev))
-        return spans
-
     def _fetch_columnar_indexed(self, targets: dict[str, np.ndarray],
                                 wanted: dict[str, set[int]], out: SiteRecords) -> None:
         from pgx.io.bgzf import region_start_voffset
@@ -479,7 +449,7 @@ class VcfFile:
                 raise self._no_records()
             self._check_gvcf(first, str(self.path))
         seen: dict[tuple, tuple[np.ndarray | None, str]] = {}
-        for name, start, end in self._columnar_regions(targets):
+        for name, start, end in self._spans(targets, COLUMNAR_REGION_GAP):
             try:
                 voffset = region_start_voffset(self.index, name, start - 1, end)
             except (ValueError, OSError, InputError) as exc:

@@ -93,13 +93,20 @@ def parse_header(text: str, path: str = "<header>") -> VcfHeader:
     if chrom_line is None:
         raise InputError(f"{path}: no '#CHROM' header line; the VCF is incomplete: re-export it")
     n, line = chrom_line
-    cols = line.split("\t")
+    header.samples = chrom_line_samples(path, n, line)
+    return header
+
+
+def chrom_line_samples(path, n: int, line: str) -> list[str]:
+    """Sample names of the ``#CHROM`` line (line ``n`` of ``path``), checked: the fixed columns,
+    FORMAT before samples, no empty or duplicate names."""
+    cols = line.rstrip("\r\n").split("\t")
     if tuple(cols[:8]) != VCF_COLUMNS or (len(cols) > 8 and cols[8] != "FORMAT"):
         raise InputError(f"{path}:{n}: the #CHROM line must have the tab-separated columns "
                          f"{' '.join(VCF_COLUMNS)} FORMAT SAMPLE...; fix the header line")
-    header.samples = cols[9:]
+    samples = cols[9:]
     seen: set[str] = set()
-    for s in header.samples:
+    for s in samples:
         if not s.strip():
             raise InputError(f"{path}:{n}: empty sample name in the #CHROM line (stray tab?); "
                              f"fix the header line")
@@ -107,4 +114,4 @@ def parse_header(text: str, path: str = "<header>") -> VcfHeader:
             raise InputError(f"{path}:{n}: duplicate sample name {s!r} in the #CHROM line; "
                              f"sample names must be unique (rename with `bcftools reheader -s`)")
         seen.add(s)
-    return header
+    return samples
