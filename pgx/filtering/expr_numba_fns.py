@@ -15,6 +15,22 @@ from pgx._numba import numba_jit
 OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE = 0, 1, 2, 3, 4, 5
 OP_ADD, OP_SUB, OP_MUL, OP_DIV = 0, 1, 2, 3
 
+
+@numba_jit(inline="always")
+def _compare(op, x, y):
+    """``x OP y`` for two present (non-NaN) values; OP is one of OP_EQ ... OP_GE."""
+    if op == OP_EQ:
+        return x == y
+    if op == OP_NE:
+        return x != y
+    if op == OP_LT:
+        return x < y
+    if op == OP_LE:
+        return x <= y
+    if op == OP_GT:
+        return x > y
+    return x >= y
+
 GT_HET, GT_HOM, GT_REF, GT_ALT, GT_MIS, GT_HAP = 1, 2, 4, 8, 16, 32
 
 
@@ -52,18 +68,8 @@ def cmp_num(av, an, bv, bn, op, V, S):
                         res = op == OP_EQ
                     elif np.isnan(x) or np.isnan(y):
                         res = op == OP_NE
-                    elif op == OP_EQ:
-                        res = x == y
-                    elif op == OP_NE:
-                        res = x != y
-                    elif op == OP_LT:
-                        res = x < y
-                    elif op == OP_LE:
-                        res = x <= y
-                    elif op == OP_GT:
-                        res = x > y
                     else:
-                        res = x >= y
+                        res = _compare(op, x, y)
                     if res:
                         break
                 if res:
@@ -231,18 +237,8 @@ def cmp_fmt_const(vals, n, c, op):
             x = vals[v, s, 0]
             if n[v, s] == 0 or np.isnan(x):
                 r = op == OP_NE
-            elif op == OP_EQ:
-                r = x == c
-            elif op == OP_NE:
-                r = x != c
-            elif op == OP_LT:
-                r = x < c
-            elif op == OP_LE:
-                r = x <= c
-            elif op == OP_GT:
-                r = x > c
             else:
-                r = x >= c
+                r = _compare(op, x, c)
             out[v, s] = r
             anyv |= r
         site[v] = anyv
