@@ -182,29 +182,10 @@ def _files(tmp_path, seeds, n_records):
 
 N_EXPRESSIONS = 240
 
-# Random combinations where pgx and bcftools 1.16 still differ (15 of 240): deeply nested
-# mixtures of `|`/`||` with `&&`/`&` over site-level and per-sample terms (the genotypes
-# `+setGT` masks), and `*`/`/` on Integer INFO vectors holding '.' elements (which bcftools
-# reads as INT32_MIN). Realistic filters (the documented cases below, the presets) all match.
-# Listed so that the test fails when a new combination differs, and when a listed one starts
-# to match (then remove it here).
-KNOWN_DIFFERENCES = {
-    "(((-1>=INFO/DP | FMT/PL=\".\")||INFO/AC>=MQ || FILTER!=\"LowQual\") | (FORMAT/DP+5!=0.25|FMT/DP=10) && INFO/DB=0)",
-    "(((FILTER~\"PASS\" | (INFO/DP-QUAL/INFO/DP)>0)||AD+1>=20 && INFO/RD*0.1>0.5) | (((QUAL*1e1)>=0.1&INFO/AC==QUAL)&&FMT/DP=\".\"))",
-    "((2<0.1&(FORMAT/DP*3)!=N_ALT)|FORMAT/DP+FMT/GQ>=INFO/DP||TYPE!~\"overlap\" && GQ/(29.5+FORMAT/DP)==10)",
-    "((AF-.5>(0.1-0)||99>50||INFO/DB=0) | (GT=\"hom\" || (0.25+1/10)==(0.1*1))||GT!=\"mis\" && GT!=\"hap\")",
-    "((INFO/DP>=0.1&&AF=\".\" && INFO/AF*99>MQ) || MQ>(1e1+5))",
-    "(AD>0.5 | FMT/DP>=N_ALT&&(INFO/DP>=.5&&GT!=\"ref\") || ((FILTER!=\"LowQual\" & INFO/DP=INFO/MQ)||GQ==INFO/DP & 0.5<=0.3))",
-    "(FILTER=\".\"|INFO/DP<INFO/RD+0.3) | INFO/MQ==0.5 & GQ<=-1 || GT!=\"alt\"",
-    "(FMT/DP>=5 & INFO/RD<=20) && (FMT/GQ!=(0.25-29.5) || INFO/DP=\".\") | (0.3==FORMAT/DP || (FMT/PL=1e1&&FORMAT/DP/-1<FMT/DP))",
-    "(INFO/AC==10|GT!=\"ref\")|DB!=1 | (FORMAT/DP<3||INFO/DP/INFO/DP!=FMT/GQ | (FMT/DP+0.1-FMT/DP)==10)",
-    "(INFO/DB=1 && FILTER~\"PASS\") | FMT/AD+30>=50&&GT!=\"ref\" || DB!=1|(FORMAT/DP=50||20<=AC)",
-    "(INFO/RD!=0.5&&FMT/PL=\".\" & FMT/AD=\".\"|INFO/AC!=\".\")",
-    "(TYPE!~\"indel\"||.5>=FMT/PL|(INFO/RD!=\".\"&&(INFO/MQ*QUAL)>INFO/AC*30)||GT=\"ref\")",
-    "INFO/DB=0 & ((MQ-GQ)<=QUAL || FMT/AD<2)|0==INFO/AF",
-    "INFO/RD*-1==-1 | FILTER!~\"PASS\"",
-    "TYPE=\"overlap\"|(N_ALT-20>=99 || FMT/GQ-.5>99|((0.3-FORMAT/DP)/FMT/GQ)=1+20||FMT/AD>=0.5)",
-}
+# Random combinations where pgx and bcftools 1.16 still differ: none since the bcftools rules
+# below (test_bcftools_rules) are reproduced. Listed ones make the test fail when a new
+# combination differs, and when a listed one starts to match (then remove it here).
+KNOWN_DIFFERENCES: set[str] = set()
 
 
 @needs_bcftools
@@ -222,7 +203,7 @@ def test_differential_against_bcftools(tmp_path):
     assert not new, f"{len(new)}/{len(jobs)} new differences:\n" + "\n".join(
         list(new.values())[:15])
     assert not fixed, f"now matching bcftools, remove from KNOWN_DIFFERENCES: {sorted(fixed)}"
-    assert len(jobs) - len(failures) >= 225
+    assert len(jobs) - len(failures) >= 240
 
 
 def _run_job(job):
@@ -250,6 +231,97 @@ def _run_job(job):
 def test_documented_cases_against_bcftools(tmp_path, expr):
     path, text, ids, ns = _files(tmp_path, [(7, 4)], 200)[0]
     _check_expression(expr, path, text, ids, ns)
+
+
+# Hand-written records for the bcftools 1.16 rules that program.py reproduces (each expression
+# below is checked against bcftools with -i, -e and +setGT).
+RULES_VCF = HEADER + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB\n" + "\n".join([
+    "chr1\t10\tr1\tA\tG,T\t29.5\tPASS\tAC=4,1;RD=21,10,3;AF=0.5,0.25;MQ=1\tGT:GQ:DP:AD:PL\t"
+    "0:10:5:1,2,3:5,5,5\t0/1:60:7:4,5,6:5,5,5,5,5,5",
+    "chr1\t20\tr2\tA\tG,T\t10\tq10\tAC=2,.;RD=.,10,3;AF=.,0.25\tGT:GQ:DP:AD:PL\t"
+    "0/1:70:5:.,2,3:5,5,5,5,5,5\t0/1:20:.:.:.",
+    "chr1\t30\tr3\tA\tG\t.\tPASS\tAC=.;RD=.,10;AF=.;DB\tGT:GQ:DP:AD:PL\t"
+    "0/1:80:5:7,8:1,2,3\t1/1:10:5:9,.:0,0,0",
+    "chr1\t40\tr4\tA\tG,T\t10\tPASS\tAC=.,3;AF=0.5,.;MQ=0.5\tGT:GQ:DP:AD:PL\t"
+    "0/1:10:5:7,8,9:5,5,5,5,5,5\t1:90:5:9,.,10:5,5,5",
+]) + "\n"
+
+
+@needs_bcftools
+@pytest.mark.parametrize("expr", [
+    # site-level vector OP scalar: a[0] OP b, then a[i] OP 0 (AC*30 = [120, 0])
+    "INFO/AC*30=0", "INFO/AC*30=30", "INFO/AC+30=1", "INFO/AC/2>1000", "INFO/AF*2=0",
+    "INFO/RD*-1==-1", "INFO/AC*1<-100", "INFO/AC+QUAL=3", "INFO/AF-1=0.25",
+    # scalar OP site-level vector: [a OP b[0], 0, ...], missing when b[0] is '.'
+    "2*INFO/AF=0", "2*INFO/AF>-1e30", "2+INFO/AC=1", "2-INFO/AC=0", "QUAL+INFO/AC=0",
+    "-INFO/AC=0", "-INFO/AF<1", "INFO/MQ*QUAL>INFO/AC*30",
+    # logic: `||` of two per-sample terms stays per-sample (every sample); `&` with a true
+    # site-level term keeps the record even when the per-sample term selects no sample
+    "FMT/GQ>1000 | (FMT/DP>0 || FMT/GQ>50)", "QUAL>0 & (FMT/GQ>1000 | QUAL>0)",
+    "(FMT/GQ>1000 | QUAL>0) & QUAL>0", "(FMT/GQ>50 | QUAL>20) && FMT/DP>0",
+    "FMT/GQ>50 || QUAL>20", "(FMT/GQ>50 & QUAL>20) | FMT/DP>6",
+    # FORMAT vectors are padded to the record's longest one; the padding reads as missing
+    'FMT/PL="."', 'FMT/PL!="."', "FMT/PL!=5", "FMT/PL+1!=6", 'FMT/AD="."', "FMT/AD<3",
+])
+def test_bcftools_rules(tmp_path, expr):
+    path = tmp_path / "rules.vcf"
+    path.write_text(RULES_VCF)
+    ids = [line.split("\t")[2] for line in RULES_VCF.splitlines() if line[0] != "#"]
+    _check_expression(expr, str(path), RULES_VCF, ids, 2)
+
+
+def _arith_reference(av, an, bv, bn, op, site_quirk):
+    """Plain numpy model of expr_numba_fns.arith for [V, 1, W] site operands."""
+    V = an.shape[0]
+    W = max(av.shape[2], bv.shape[2])
+    f = [np.add, np.subtract, np.multiply, np.divide][op]
+    rv = np.full((V, 1, W), np.nan)
+    rn = np.zeros((V, 1), np.int32)
+    for v in range(V):
+        na, nb = int(an[v, 0]), int(bn[v, 0])
+        if not na or not nb:
+            continue
+        k = max(na, nb)
+        a = av[v, 0, :na] if na > 1 else np.full(k, av[v, 0, 0])
+        b = bv[v, 0, :nb] if nb > 1 else np.full(k, bv[v, 0, 0])
+        if site_quirk and na == 1 and nb > 1:
+            if np.isnan(a[0]) or np.isnan(b[0]):
+                continue
+            r = np.zeros(k)
+            with np.errstate(all="ignore"):
+                r[0] = f(a[0], b[0])
+        else:
+            if site_quirk and nb == 1:
+                b = b.copy()
+                b[1:] = 0.0
+            with np.errstate(all="ignore"):
+                r = f(a, b)  # 0/0 is a NaN that still counts as a value
+            miss = np.isnan(a) | np.isnan(b)
+            if miss.all():
+                continue
+            r[miss] = np.nan
+        rv[v, 0, :k] = r.astype(np.float32)
+        rn[v, 0] = k
+    return rv, rn
+
+
+@pytest.mark.parametrize("site_quirk", [False, True])
+@pytest.mark.parametrize("op", [0, 1, 2, 3])
+def test_arith_kernel_matches_numpy(op, site_quirk):
+    from pgx.filtering import expr_numba_fns as K
+    rng = np.random.default_rng(op)
+    V, W = 60, 3
+    vec = rng.choice([np.nan, 0.0, 1.0, 2.5, -3.0, -2147483648.0], size=(V, 1, W))
+    vn = rng.integers(0, W + 1, size=(V, 1)).astype(np.int32)
+    sc = rng.choice([np.nan, 0.0, 2.0, -0.5], size=(V, 1, 1))
+    sn = rng.integers(0, 2, size=(V, 1)).astype(np.int32)
+    for a, an, b, bn in [(vec, vn, sc, sn), (sc, sn, vec, vn), (sc, sn, sc, sn)]:
+        rv, rn = K.arith(a, an, b, bn, op, V, 1, site_quirk)
+        ev, en = _arith_reference(a, an, b, bn, op, site_quirk)
+        np.testing.assert_array_equal(rn, en)
+        used = np.arange(rv.shape[2])[None, None, :] < rn[:, :, None]
+        np.testing.assert_array_equal(np.where(used, rv, 0.0),
+                                      np.where(used, ev[:, :, :rv.shape[2]], 0.0))
 
 
 @needs_bcftools

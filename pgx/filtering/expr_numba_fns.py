@@ -78,10 +78,35 @@ def cmp_num(av, an, bv, bn, op, V, S):
     return out
 
 
+@numba_jit(inline="always")
+def _arith1(op, x, y):
+    """``x OP y`` for two present values, rounded to float32; x/0 is +-inf (0/0 NaN)."""
+    if op == OP_ADD:
+        r = x + y
+    elif op == OP_SUB:
+        r = x - y
+    elif op == OP_MUL:
+        r = x * y
+    elif y == 0.0:
+        if x > 0:
+            r = np.inf
+        elif x < 0:
+            r = -np.inf
+        else:
+            r = np.nan  # 0/0: bcftools gets a NaN that is not "missing"
+    else:
+        r = x / y
+    return np.float64(np.float32(r))
+
+
 @numba_jit
-def arith(av, an, bv, bn, op, V, S):
+def arith(av, an, bv, bn, op, V, S, site_quirk=False):
     """Element-wise arithmetic (one operand has one value per record/sample); an entirely
-    missing operand makes the result entirely missing (n = 0)."""
+    missing operand makes the result entirely missing (n = 0).
+
+    ``site_quirk`` (both operands site-level, bcftools 1.16): a scalar is NOT broadcast over a
+    vector of n > 1 values. Vector OP scalar: element i > 0 is ``a[i] OP 0``. Scalar OP
+    vector: ``[a OP b[0], 0, 0, ...]``, entirely missing when ``a OP b[0]`` is missing."""
     W = max(av.shape[2], bv.shape[2])
     rv = np.full((V, S, W), np.nan)
     rn = np.zeros((V, S), np.int32)
@@ -101,28 +126,24 @@ def arith(av, an, bv, bn, op, V, S):
                 continue
             k = max(na, nb)
             ok = False
+            if site_quirk and na == 1 and nb > 1:
+                x = av[va, sa, 0]
+                y = bv[vb, sb, 0]
+                if not (np.isnan(x) or np.isnan(y)):
+                    rv[v, s, 0] = _arith1(op, x, y)
+                    for i in range(1, k):
+                        rv[v, s, i] = 0.0
+                    rn[v, s] = k
+                continue
             for i in range(k):
                 x = av[va, sa, 0 if na == 1 else i]
-                y = bv[vb, sb, 0 if nb == 1 else i]
+                if site_quirk and nb == 1 and i > 0:
+                    y = 0.0
+                else:
+                    y = bv[vb, sb, 0 if nb == 1 else i]
                 if np.isnan(x) or np.isnan(y):
                     continue
-                if op == OP_ADD:
-                    r = x + y
-                elif op == OP_SUB:
-                    r = x - y
-                elif op == OP_MUL:
-                    r = x * y
-                else:
-                    if y == 0.0:
-                        if x > 0:
-                            r = np.inf
-                        elif x < 0:
-                            r = -np.inf
-                        else:
-                            r = np.nan  # 0/0: bcftools gets a NaN that is not "missing"
-                    else:
-                        r = x / y
-                rv[v, s, i] = np.float64(np.float32(r))
+                rv[v, s, i] = _arith1(op, x, y)
                 ok = True
             if ok:
                 rn[v, s] = k

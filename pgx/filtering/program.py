@@ -14,12 +14,18 @@ Semantics (bcftools 1.16, checked against it by ``tests/test_filter_expressions.
   missing); one entirely missing: only ``!=`` is true (``QUAL!=10`` is true when QUAL is
   ``.``); a ``.`` element inside a vector passes only ``!=``. Arithmetic with an entirely
   missing operand is entirely missing; ``x/0`` is +-inf;
-* logic (record truth / per-sample truth for ``+setGT``, found empirically vs bcftools 1.16):
-  ``&``: per sample, a site-level operand broadcasts; ``&&``: record = both true, samples = the
-  union of the per-sample operands; ``|``: record = either, samples = union of the per-sample
-  operands only; ``||``: both per-sample -> every sample of a true record, one per-sample ->
-  its samples or'ed with the site-level operand;
+* logic (record truth / per-sample truth for ``+setGT``, see :func:`_logic`): a token has
+  samples when it involves a FORMAT/GT term. ``&``/``&&``: record = both true; ``|``/``||``:
+  record = either true. Samples: with one site-level operand, ``&``/``&&``/``|`` take the
+  per-sample operand's samples and ``||`` or's them with the site-level truth; with two
+  per-sample operands ``&`` intersects (record = some sample), ``&&`` and ``|`` unite and
+  ``||`` selects every sample of a true record;
 * a '.' inside an Integer INFO vector (Number A/R/...) is read as INT32_MIN, not missing;
+* arithmetic between two site-level operands does not broadcast a scalar over a vector:
+  ``INFO/AC*30`` with AC=4,1 is [120, 0] (a[i] OP 0 past the first element) and
+  ``30*INFO/AC`` is [120, 0] (missing when the first pair is); ``-INFO/AC`` likewise;
+* FORMAT vectors are padded to the record's longest per-sample vector, the padding being
+  missing values (a haploid PL next to diploid ones passes ``FMT/PL="."``);
 * values are float32 as in bcftools (``AF=0.1`` matches ``0.1`` stored as float).
 """
 from __future__ import annotations
@@ -182,13 +188,12 @@ class _Num:
 
 
 class _Bool:
-    """A logic token: ``site`` [V]; ``smp`` [V, S] or None (site-level everywhere); ``hs`` [V]
-    (the record's token has samples; None = wherever ``smp`` is not None); ``pres`` [V] or None
-    (present everywhere)."""
-    __slots__ = ("site", "smp", "hs", "pres")
+    """A logic token: ``site`` [V] (bcftools' pass_site); ``smp`` [V, S] (pass_samples) or
+    None for a token without samples (no FORMAT/GT term)."""
+    __slots__ = ("site", "smp")
 
-    def __init__(self, site, smp=None, hs=None, pres=None):
-        self.site, self.smp, self.hs, self.pres = site, smp, hs, pres
+    def __init__(self, site, smp=None):
+        self.site, self.smp = site, smp
 
 
 def _f32(a: np.ndarray) -> np.ndarray:
@@ -204,30 +209,43 @@ def _and(x, y):
 
 
 def _logic(a: _Bool, b: _Bool, sub: int, V: int, S: int) -> _Bool:
-    """bcftools 1.16's logic operators (found empirically with +setGT, see the module doc)."""
-    site = a.site & b.site if sub < 2 else a.site | b.site
+    """bcftools 1.16's logic operators on (pass_site, pass_samples) tokens.
+
+    A token has samples when it involves a FORMAT/GT term (static per node, like bcftools'
+    ``nsamples``, which once set on a result token stays set); a false token never has a
+    sample set. Record truth: ``&``/``&&`` both true, ``|``/``||`` either true. Samples:
+
+    * two site-level operands give a site-level result;
+    * ``&&``/``&`` with one site-level operand: the per-sample operand's samples (none when
+      the record is false); the record is true when both are (even if no sample is set);
+    * ``&&`` two per-sample: union; ``&`` two per-sample: intersection, and the record is true
+      only when some sample is;
+    * ``|`` with one site-level operand: the per-sample operand's samples (even when only the
+      site-level one is true); two per-sample: union;
+    * ``||`` with one site-level operand: every sample when it is true, else the per-sample
+      operand's samples; two per-sample: every sample of a true record (still a per-sample
+      token, so e.g. ``A | (B || C)`` selects every sample, not only A's).
+    """
+    if sub < 2:
+        site = a.site & b.site
+    else:
+        site = a.site | b.site
     if a.smp is None and b.smp is None:
         return _Bool(site)
-    if sub == 3:  # ||: every sample of a true record when both are per-sample, else the
-        # per-sample operand or'ed with the site-level one
-        if a.smp is not None and b.smp is not None:
-            return _Bool(site)
-        smp = a.smp | b.site[:, None] if b.smp is None else b.smp | a.site[:, None]
-        return _Bool(site, smp)
-    if sub == 0:  # &: per sample, a site-level operand broadcasts
-        sa = a.site[:, None] if a.smp is None else a.smp
-        sb = b.site[:, None] if b.smp is None else b.smp
-        smp = np.ascontiguousarray(np.broadcast_to(sa & sb, (V, S)))
-        return _Bool(K.any_samples(smp), smp)
-    # | and &&: the union of the per-sample operands (a site-level operand selects none)
-    if a.smp is None:
-        smp = b.smp
-    elif b.smp is None:
-        smp = a.smp
+    if a.smp is None or b.smp is None:
+        t, o = (a, b) if b.smp is None else (b, a)  # t per-sample, o site-level
+        if sub == 3:
+            smp = t.smp | o.site[:, None]
+        else:
+            smp = t.smp
+    elif sub == 0:
+        smp = a.smp & b.smp
+        site = K.any_samples(np.ascontiguousarray(smp & site[:, None]))
+    elif sub == 3:
+        smp = np.ones((V, S), bool)
     else:
         smp = a.smp | b.smp
-    if sub == 1:
-        smp = smp & site[:, None]
+    smp = np.ascontiguousarray(np.broadcast_to(smp & site[:, None], (V, S)))
     return _Bool(site, smp)
 
 
@@ -281,6 +299,13 @@ def _run(prog: CompiledFilter, chunk: VariantChunk) -> FilterResult:
             t = f.definition.type
             vals = f.values if t == "Integer" else _f32(f.values)
             n = f.length.astype(np.int32)
+            if t != "Flag" and vals.shape[2] > 1:
+                # BCF stores every sample's vector padded (vector_end) to the record's longest
+                # one, and bcftools 1.16 reads the padding as missing values: a haploid PL
+                # next to diploid ones passes FMT/PL="." and FMT/PL!=5
+                own = np.arange(vals.shape[2])[None, None, :] < n[:, :, None]
+                vals = np.where(own, vals, np.nan)
+                n = np.ascontiguousarray(np.broadcast_to(n.max(axis=1, keepdims=True), n.shape))
             if t == "Flag":
                 n = np.ones((V, S), np.int32)
                 pres = None
@@ -291,12 +316,24 @@ def _run(prog: CompiledFilter, chunk: VariantChunk) -> FilterResult:
             stack.append(_Num(np.ascontiguousarray(vals), np.ascontiguousarray(n), True, pres))
         elif op == NEG:
             a = stack.pop()
-            stack.append(_Num(-a.vals, a.n, a.smp, a.pres))
+            if a.smp:
+                stack.append(_Num(-a.vals, a.n, a.smp, a.pres))
+            else:
+                # bcftools 1.16 negates a site-level vector like a scalar-vector operation:
+                # -INFO/AC with AC=4,1 is [-4, 0] (see ARITH)
+                zero = np.zeros((1, 1, 1))
+                rv, rn = K.arith(zero, np.ones((1, 1), np.int32), a.vals, a.n, K.OP_SUB,
+                                 a.n.shape[0], 1, True)
+                pres = (rn > 0).any(axis=1) if rn.shape[0] == V else None
+                stack.append(_Num(rv, rn, False, _and(a.pres, pres)))
         elif op == ARITH:
             b = stack.pop()
             a = stack.pop()
             smp = a.smp or b.smp
-            rv, rn = K.arith(a.vals, a.n, b.vals, b.n, sub, V, S if smp else 1)
+            # two site-level operands: bcftools 1.16 does not broadcast a scalar over a vector
+            # (INFO/AC*30 with AC=4,1 is [120, 0]; 30*INFO/AC is [120, 0]; 2*INFO/AF with
+            # AF=.,0.25 is missing): the kernel's ``site_quirk``
+            rv, rn = K.arith(a.vals, a.n, b.vals, b.n, sub, V, S if smp else 1, not smp)
             pres = (rn > 0).any(axis=1) if rn.shape[0] == V else None
             pres = _and(_and(a.pres, b.pres), pres)
             stack.append(_Num(rv, rn, smp, pres))
