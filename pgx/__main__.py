@@ -1,5 +1,5 @@
 """Allow ``python -m pgx``."""
 
-from pgx.cli import main
+from pgx.cli import run
 
-raise SystemExit(main())
+run()

@@ -5,6 +5,7 @@ Exit status: 0 success, 2 usage error, 3 bad input (a one-line message names the
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -213,7 +214,7 @@ def cmd_filter(args: argparse.Namespace) -> int:
         raise InputError(f"{args.vcf}: no such file; check the path")
     stats = filter_vcf(args.vcf, args.output, settings, threads=args.threads,
                        output_type=args.output_type, stats_path=args.stats,
-                       index=not args.no_index, argv=["pgx", *sys.argv[1:]],
+                       index=not args.no_index, level=args.compression_level, argv=["pgx", *sys.argv[1:]],
                        progress=not args.quiet)
     if not args.quiet:
         s = stats.as_json()
@@ -436,7 +437,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="name recorded with the settings in OUT's header, the stats and the "
                         "calls (default: the --preset name)")
     f.add_argument("--threads", type=int, default=1, metavar="N",
-                   help="threads for decompression, parsing and compression (default 1)")
+                   help="worker threads for decompression, parsing, filtering and compression "
+                        "(default 1)")
+    f.add_argument("-l", "--compression-level", type=int, default=6, metavar="0-9",
+                   help="compression level of VCF.gz/BCF output on bgzip's scale (default 6, "
+                        "as bcftools -Oz; 1 is fastest, 0 stores)")
     f.add_argument("--stats", metavar="JSON", help="statistics file (default: OUT.stats.json)")
     f.add_argument("--no-index", action="store_true", help="do not index OUT")
     f.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
@@ -511,3 +516,24 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+
+
+def run() -> None:
+    """Console entry point (``pgx``, ``python -m pgx``): :func:`main`, then exit at once.
+
+    Python's interpreter teardown after a numba command (freeing LLVM's compiled modules,
+    clearing ~1,000 modules) takes ~0.2 s; every file pgx writes is closed and renamed before
+    :func:`main` returns, so the standard streams and logging are flushed and the process
+    exits without it. An uncaught exception still ends with the usual traceback.
+    """
+    rc = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe (pgx ... | head)
+        pass
+    if "logging" in sys.modules:
+        import logging
+
+        logging.shutdown()
+    os._exit(rc if isinstance(rc, int) else 0)

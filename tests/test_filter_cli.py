@@ -278,3 +278,19 @@ def test_1000_genomes_files_filter_like_bcftools(shared, tmp_path):
         assert ours == theirs, src.name
         kept += ours.count("\n")
     assert kept > 1000
+
+
+def test_compression_level_option(small_vcf, tmp_path):
+    """-l takes bgzip's 0-9 scale: -l 0 stores (bigger), -l 9 compresses hardest, both are read
+    by bcftools with the same records; -l 10 is a usage error that leaves nothing behind."""
+    sizes = {}
+    for level in (0, 9):
+        out = tmp_path / f"l{level}.vcf.gz"
+        proc = run_pgx("filter", "-q", "-l", level, "-i", "QUAL>=0", "-o", out, small_vcf)
+        assert proc.returncode == 0, proc.stderr
+        sizes[level] = out.stat().st_size
+        assert records_and_gts(out) == records_and_gts(tmp_path / "l0.vcf.gz")
+    assert sizes[0] > 1.5 * sizes[9]
+    proc = run_pgx("filter", "-l", 10, "-i", "QUAL>=0", "-o", tmp_path / "x.vcf.gz", small_vcf)
+    assert proc.returncode == 2 and "--compression-level 10" in proc.stderr
+    assert not (tmp_path / "x.vcf.gz").exists()

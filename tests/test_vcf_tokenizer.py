@@ -381,3 +381,81 @@ def test_1kgp_gt_and_info_match_bcftools(gene):
     np.testing.assert_array_equal(gt, table[inv.reshape(gts.shape)])
     np.testing.assert_array_equal(phased, tphase[inv.reshape(gts.shape)])
     assert (dp_len == 0).all()  # no FORMAT/DP in these files: absent everywhere
+
+
+@pytest.mark.parametrize("text", [b"", b"\n", b"a\tb\n", b"a\r\nb\n\nc", b"x\r\n\r\n", b"\r"])
+def test_line_bounds_match_splitlines(text):
+    from pgx.io.vcf_reader import line_bounds
+
+    buf = np.frombuffer(text, np.uint8)
+    ls, le = line_bounds(buf)
+    lines = text.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    expect = [ln[:-1] if ln.endswith(b"\r") else ln for ln in lines]
+    assert [text[s:e] for s, e in zip(ls, le)] == expect
+    assert ls.dtype == le.dtype == np.int64
+
+
+def test_map_chunks_runs_fn_on_workers_in_file_order(tmp_path):
+    """map_chunks: fn(chunk) runs on the worker threads, results come back in file order with
+    the chunks' line numbers set, and an error deep in the file still names its line."""
+    import threading
+
+    text = make_vcf(400, seed=5)
+    path = _write(tmp_path, text, "bgzf")
+    vcf = ColumnarVcf(path)
+    seen_threads = set()
+
+    def fn(chunk):
+        seen_threads.add(threading.current_thread().name)
+        return chunk.n_records, float(np.nansum(chunk.qual))
+
+    got = list(vcf.map_chunks(fn, REQUEST, threads=2, chunk_bytes=2000))
+    assert len(got) > 4
+    assert "MainThread" not in seen_threads
+    ref = list(ColumnarVcf(path).iter_chunks(REQUEST, threads=1, chunk_bytes=2000))
+    assert [c.first_line for c, _ in got] == [c.first_line for c in ref]
+    assert [c.first_record for c, _ in got] == [c.first_record for c in ref]
+    assert [r for _, r in got] == [(c.n_records, float(np.nansum(c.qual))) for c in ref]
+
+    lines = text.splitlines()
+    k = len(lines) - 3
+    lines[k] = lines[k].replace("\t", " ", 1)
+    (tmp_path / "bad").mkdir()
+    bad = _write(tmp_path / "bad", "\n".join(lines) + "\n", "bgzf")
+    v2 = ColumnarVcf(bad)
+    with pytest.raises(InputError, match=rf":{k + 1}: "):
+        for _ in v2.map_chunks(fn, REQUEST, threads=2, chunk_bytes=2000,
+                               texts=v2.text_bodies(threads=2, chunk_bytes=2000, prefetch=True)):
+            pass
+
+
+def test_prefetch_passes_errors_and_stops_early(tmp_path):
+    from pgx.io.vcf_reader import _Prefetch
+
+    def gen():
+        yield b"a"
+        yield b"b"
+        raise InputError("x.vcf:3: broken; fix it")
+
+    p = _Prefetch(gen(), 1)
+    assert next(p) == b"a" and next(p) == b"b"
+    with pytest.raises(InputError, match="broken"):
+        next(p)
+    with pytest.raises(InputError):  # and again: the error is not lost
+        next(p)
+
+    closed = []
+
+    def endless():
+        try:
+            while True:
+                yield b"z"
+        finally:
+            closed.append(True)
+
+    p = _Prefetch(endless(), 2)
+    assert next(p) == b"z"
+    p.close()
+    assert closed == [True] and not p._thread.is_alive()

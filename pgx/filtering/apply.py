@@ -34,6 +34,9 @@ from pgx.io.variant_chunk import FieldRequest, VariantChunk
 HEADER_KEY = "pgx_filter"
 OUTPUT_TYPES = {"z": "VCF.gz (bgzip)", "v": "plain VCF", "b": "BCF"}
 STATS_SCHEMA_VERSION = "1.0"
+#: Text per job. 2-4 MiB is where two workers scale best here: bigger chunks allocate bigger
+#: arrays per job, and concurrent page faults on fresh allocations serialise the threads.
+CHUNK_BYTES = 4 << 20
 
 
 def output_type_for(path: str, explicit: str | None) -> str:
@@ -54,12 +57,14 @@ def output_type_for(path: str, explicit: str | None) -> str:
 def _merge_requests(*requests: FieldRequest | None) -> FieldRequest:
     info: list[str] = []
     fmt: list[str] = []
+    gt = False
     for r in requests:
         if r is None:
             continue
         info += [t for t in r.info if t not in info]
         fmt += [t for t in r.format if t not in fmt]
-    return FieldRequest(info=tuple(info), format=tuple(fmt), gt=True)
+        gt = gt or r.gt
+    return FieldRequest(info=tuple(info), format=tuple(fmt), gt=gt)
 
 
 @dataclass
@@ -128,7 +133,8 @@ def _header_lines(header_lines: list[str], settings: FilterSettings, argv: list[
 
 
 def _process_chunk(chunk: VariantChunk, site_filter, exclude: bool, gt_filter):
-    """Evaluate one chunk: (output bytes, records kept, genotypes masked, clause failures)."""
+    """Evaluate one chunk: (output text as a uint8 array, records kept, genotypes masked,
+    clause failures)."""
     from pgx.io.vcf_numba_fns import select_records
 
     n = chunk.n_records
@@ -150,13 +156,13 @@ def _process_chunk(chunk: VariantChunk, site_filter, exclude: bool, gt_filter):
     keep = np.ascontiguousarray(keep)
     out, masked = select_records(chunk.buffer, chunk.line_start, chunk.line_end,
                                  chunk.col_start, keep, mask)
-    return bytes(out), int(keep.sum()), int(masked), fails
+    return out, int(keep.sum()), int(masked), fails
 
 
 class _Output:
     """The output file (temp name until :meth:`commit`) in the requested format."""
 
-    def __init__(self, path: Path, otype: str, threads: int, level: int):
+    def __init__(self, path: Path, otype: str, level: int):
         from pgx.io.bgzf import BgzfWriter
 
         self.path, self.otype = path, otype
@@ -164,7 +170,7 @@ class _Output:
         self.tmp = _temp_beside(path, ".vcf.gz" if otype in "zb" else ".vcf")
         try:
             if otype in "zb":
-                self._fh = BgzfWriter(self.tmp, threads=threads, level=level)
+                self._fh = BgzfWriter(self.tmp, threads=0, level=level)
             else:
                 self._fh = open(self.tmp, "wb")
         except OSError as exc:
@@ -172,8 +178,21 @@ class _Output:
                              f"writable location") from exc
         self.finals: list[tuple[Path, Path]] = []
 
-    def write(self, data: bytes) -> None:
+    @property
+    def compressed(self) -> bool:
+        return self.otype in "zb"
+
+    def write(self, data) -> None:
+        """Text (compressed here if the output is compressed)."""
         self._fh.write(data)
+
+    def write_body(self, data) -> None:
+        """A chunk of records from :func:`filter_vcf`'s per-chunk job: BGZF blocks (from
+        :func:`pgx.io.bgzf.compress_blocks`) or plain text."""
+        if self.compressed:
+            self._fh.write_compressed(data)
+        else:
+            self._fh.write(data)
 
     def close(self, index: bool) -> None:
         self._fh.close()
@@ -210,10 +229,15 @@ def filter_vcf(in_path: str, out_path: str, settings: FilterSettings, *, threads
                progress: bool = False) -> FilterStats:
     """Filter ``in_path`` into ``out_path`` (see the module docstring); return the statistics.
 
+    ``threads``: worker threads; each chunk of ~8 MiB of text is decompressed, tokenised,
+    evaluated, selected and (for VCF.gz/BCF) compressed on one of them, and the calling
+    thread only writes finished chunks in order. ``level``: compression level on bgzip's
+    0-9 scale (6, as bcftools -Oz; mapped to libdeflate as htslib does).
+
     Raises :class:`UsageError` for bad options or expressions and :class:`InputError` for bad
     input; in both cases no output file is left behind.
     """
-    from pgx.filtering.expression import compile_filter
+    from pgx.io.bgzf import compress_blocks, deflate_level
     from pgx.io.vcf_reader import ColumnarVcf
 
     start = time.perf_counter()
@@ -222,6 +246,8 @@ def filter_vcf(in_path: str, out_path: str, settings: FilterSettings, *, threads
                          "e.g. -i 'A && !(B)'")
     if threads < 1:
         raise UsageError(f"--threads {threads}: must be at least 1")
+    if not 0 <= level <= 9:
+        raise UsageError(f"--compression-level {level}: must be 0-9 (as bgzip -l)")
     out = Path(out_path)
     otype = output_type_for(out_path, output_type)
     if out.resolve() == Path(in_path).resolve():
@@ -234,77 +260,77 @@ def filter_vcf(in_path: str, out_path: str, settings: FilterSettings, *, threads
 
     vcf = ColumnarVcf(in_path)
     header = vcf.header
-    expr = settings.include or settings.exclude
-    site_filter = compile_filter(expr, header, option="-i" if settings.include else "-e") \
-        if expr else None
-    gt_filter = compile_filter(settings.set_gt_missing, header, option="--set-gt-missing") \
-        if settings.set_gt_missing else None
-    if gt_filter is not None and "GT" not in header.format:
-        raise InputError(f"{in_path}: --set-gt-missing needs genotypes, but the header has no "
-                         f"FORMAT/GT; drop the option or pass the genotyped VCF")
-    request = _merge_requests(site_filter.request if site_filter else None,
-                              gt_filter.request if gt_filter else None)
-    stats = FilterStats(input=str(in_path), output=str(out_path), settings=settings,
-                        n_samples=len(header.samples), threads=threads,
-                        clauses=list(site_filter.clauses) if site_filter else [])
-    stats.clause_failures = np.zeros(len(stats.clauses), dtype=np.int64)
-    writer = _Output(out, otype, threads, level)
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="pgx-filter")
+    # Decompression starts now, on the pool, while numba is imported for the expressions.
+    texts = vcf.text_bodies(threads=threads, executor=pool, prefetch=True,
+                            chunk_bytes=CHUNK_BYTES)
+    writer = None
     stats_tmp = _temp_beside(stats_file)
     try:
+        from pgx.filtering.expression import compile_filter
+
+        expr = settings.include or settings.exclude
+        site_filter = compile_filter(expr, header, option="-i" if settings.include else "-e") \
+            if expr else None
+        gt_filter = compile_filter(settings.set_gt_missing, header, option="--set-gt-missing") \
+            if settings.set_gt_missing else None
+        if gt_filter is not None and "GT" not in header.format:
+            raise InputError(f"{in_path}: --set-gt-missing needs genotypes, but the header has "
+                             f"no FORMAT/GT; drop the option or pass the genotyped VCF")
+        request = _merge_requests(site_filter.request if site_filter else None,
+                                  gt_filter.request if gt_filter else None)
+        stats = FilterStats(input=str(in_path), output=str(out_path), settings=settings,
+                            n_samples=len(header.samples), threads=threads,
+                            clauses=list(site_filter.clauses) if site_filter else [])
+        stats.clause_failures = np.zeros(len(stats.clauses), dtype=np.int64)
+        writer = _Output(out, otype, deflate_level(level))
         writer.write(("\n".join(_header_lines(header.lines, settings, argv)) + "\n").encode())
-        pool = ThreadPoolExecutor(threads) if threads > 1 else None
-        try:
-            pending = []
-            chunks = vcf.iter_chunks(request, threads=threads)
-            for chunk in _progress(chunks, progress):
-                stats.records_in += chunk.n_records
-                if pool is None:
-                    pending.append(_process_chunk(chunk, site_filter, bool(settings.exclude),
-                                                  gt_filter))
-                else:
-                    pending.append(pool.submit(_process_chunk, chunk, site_filter,
-                                               bool(settings.exclude), gt_filter))
-                while pending and (pool is None or len(pending) > 2 * threads
-                                   or pending[0].done()):
-                    _consume(pending.pop(0), writer, stats)
-            while pending:
-                _consume(pending.pop(0), writer, stats)
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+        exclude = bool(settings.exclude)
+        blevel = deflate_level(level) if writer.compressed else -1
+
+        def job(chunk: VariantChunk):
+            data, kept, masked, fails = _process_chunk(chunk, site_filter, exclude, gt_filter)
+            if blevel >= 0:
+                data = compress_blocks(data, blevel)
+            return data, kept, masked, fails
+
+        results = vcf.map_chunks(job, request, threads=threads, executor=pool, texts=texts)
+        for chunk, (data, kept, masked, fails) in _progress(results, progress):
+            stats.records_in += chunk.n_records
+            writer.write_body(data)
+            stats.records_out += kept
+            stats.genotypes_masked += masked
+            if len(fails):
+                stats.clause_failures += fails
         writer.close(index)
         stats.seconds = time.perf_counter() - start
         stats_tmp.write_text(json.dumps(stats.as_json(), indent=2) + "\n")
     except BaseException:
-        writer.discard()
+        if writer is not None:
+            writer.discard()
         stats_tmp.unlink(missing_ok=True)
         raise
+    finally:
+        texts.close()
+        pool.shutdown(wait=True, cancel_futures=True)
     for tmp, final in writer.finals + [(stats_tmp, stats_file)]:
         os.replace(tmp, final)
     return stats
 
 
-def _consume(item, writer: _Output, stats: FilterStats) -> None:
-    data, kept, masked, fails = item.result() if hasattr(item, "result") else item
-    writer.write(data)
-    stats.records_out += kept
-    stats.genotypes_masked += masked
-    if len(fails):
-        stats.clause_failures += fails
-
-
-def _progress(chunks, enabled: bool):
+def _progress(results, enabled: bool):
+    """``results`` from :meth:`ColumnarVcf.map_chunks`, counted on a progress bar on a tty."""
     if not enabled or not sys.stderr.isatty():
-        return chunks
+        return results
     from tqdm import tqdm
 
     bar = tqdm(desc="pgx filter", unit=" records", leave=False)
 
     def gen():
         try:
-            for c in chunks:
-                bar.update(c.n_records)
-                yield c
+            for item in results:
+                bar.update(item[0].n_records)
+                yield item
         finally:
             bar.close()
     return gen()

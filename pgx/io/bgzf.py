@@ -53,6 +53,8 @@ __all__ = [
     "BLOCK_DATA_SIZE",
     "BgzfWriter",
     "MAX_LEVEL",
+    "compress_blocks",
+    "deflate_level",
     "index_contigs",
     "is_bgzf",
     "iter_text_chunks",
@@ -71,6 +73,22 @@ _BGZF_MAGIC = b"\x1f\x8b\x08\x04"
 _ISIZE = struct.Struct("<I")
 _EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 _READ_SIZE = 8 << 20  # compressed bytes per read() call
+
+# htslib (built with libdeflate, as Debian's is) maps the zlib-scale level that bgzip -l,
+# bcftools -O z<N> and samtools take onto libdeflate's 1-12 scale; this table reproduces it
+# (measured with Debian's htslib 1.16: bgzip -l N and libdeflate level _HTSLIB_TO_LIBDEFLATE[N]
+# write blocks of identical size for N = 1..7; 8 and 9 come within a few % and vary with the
+# libdeflate version). htslib's default, 6, is libdeflate 7.
+_HTSLIB_TO_LIBDEFLATE = (0, 1, 2, 3, 5, 6, 7, 8, 10, 11)
+
+
+def deflate_level(level: int) -> int:
+    """The DEFLATE level this module's compressor uses for the zlib-scale ``level`` (0-9)
+    that bgzip/bcftools take, so that output sizes match htslib's. With the zlib fallback
+    the level is used as is."""
+    if not 0 <= level <= 9:
+        raise ValueError(f"compression level {level}: must be 0-9 (as bgzip -l)")
+    return _HTSLIB_TO_LIBDEFLATE[level] if _deflate is not None else level
 
 
 def _corrupt(path, offset: int) -> InputError:
@@ -165,12 +183,15 @@ def _inflate_group(path, blocks, skip: int) -> list:
     return parts
 
 
-def _iter_bgzf_groups(path, threads: int, start_voffset: int, group_bytes: int) -> Iterator[list]:
+def _iter_bgzf_groups(path, threads: int, start_voffset: int, group_bytes: int,
+                      executor: ThreadPoolExecutor | None = None) -> Iterator[list]:
     """Decompressed data in file order, as lists of parts totalling >= ``group_bytes``
     (except the last list)."""
     coffset, skip = start_voffset >> 16, start_voffset & 0xFFFF
     max_inflight = max(2 * threads, 1)
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="bgzf-read") if threads > 0 else None
+    own_pool = executor is None and threads > 0
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="bgzf-read") if own_pool \
+        else executor
     pending: deque[Future] = deque()
     try:
         with open(path, "rb") as fh:
@@ -211,9 +232,9 @@ def _iter_bgzf_groups(path, threads: int, start_voffset: int, group_bytes: int) 
             while pending:
                 yield pending.popleft().result()
     finally:
-        if pool is not None:
-            for fut in pending:
-                fut.cancel()
+        for fut in pending:
+            fut.cancel()
+        if own_pool:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -251,7 +272,8 @@ def _iter_plain_groups(path, group_bytes: int) -> Iterator[list]:
 
 
 def iter_text_chunks(
-    path, *, threads: int = 1, start_voffset: int = 0, chunk_bytes: int = 8 << 20
+    path, *, threads: int = 1, start_voffset: int = 0, chunk_bytes: int = 8 << 20,
+    executor: ThreadPoolExecutor | None = None,
 ) -> Iterator[bytes]:
     """Yield the decompressed bytes of ``path`` in chunks that end at a line boundary.
 
@@ -263,7 +285,9 @@ def iter_text_chunks(
 
     ``threads``: worker threads for BGZF decompression (0 = decompress in the calling
     thread); at most ``2 * threads`` groups of ~``chunk_bytes`` are in flight, so memory is
-    bounded. ``start_voffset``: BGZF virtual offset to start at (e.g. from
+    bounded. ``executor``: decompress on this pool (shared with other work) instead of
+    starting ``threads`` threads; ``threads`` still bounds the groups in flight.
+    ``start_voffset``: BGZF virtual offset to start at (e.g. from
     :func:`region_start_voffset`); must be 0 for non-BGZF files.
 
     Raises InputError for bad BGZF magic, a truncated block, undecodable DEFLATE data or a
@@ -280,7 +304,7 @@ def iter_text_chunks(
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror}); check the path") from None
     if kind == "bgzf":
-        groups = _iter_bgzf_groups(path, threads, start_voffset, chunk_bytes)
+        groups = _iter_bgzf_groups(path, threads, start_voffset, chunk_bytes, executor)
     else:
         if start_voffset:
             raise ValueError(f"{path}: start_voffset needs a BGZF file, this is {kind}")
@@ -358,6 +382,20 @@ def _compress_group(blocks: list[bytes], level: int) -> bytes:
     return b"".join([_bgzf_block(b, level) for b in blocks])
 
 
+def compress_blocks(data, level: int) -> bytes:
+    """``data`` (bytes-like) as consecutive complete BGZF blocks of up to 65280 bytes each,
+    without the EOF block; ``level`` is on the DEFLATE library's scale (see
+    :func:`deflate_level`). Runs without the GIL for most of its time (libdeflate/zlib), so
+    callers compress independent pieces on threads and write them in order with
+    :meth:`BgzfWriter.write_compressed`."""
+    mv = memoryview(data)
+    try:
+        return b"".join([_bgzf_block(mv[i: i + BLOCK_DATA_SIZE], level)
+                         for i in range(0, len(mv), BLOCK_DATA_SIZE)])
+    finally:
+        mv.release()
+
+
 class BgzfWriter:
     """Write a BGZF file (readable by bgzip -d, bcftools, tabix) with threaded compression.
 
@@ -412,6 +450,15 @@ class BgzfWriter:
         self._pending.append(self._pool.submit(_compress_group, blocks, self.level))
         while len(self._pending) >= self._max_inflight:
             self._fh.write(self._pending.popleft().result())
+
+    def write_compressed(self, blocks: bytes) -> None:
+        """Append complete BGZF blocks (from :func:`compress_blocks`) after everything written
+        so far; buffered text is first compressed and written, ending its block early."""
+        if self._closed:
+            raise ValueError("write to closed BgzfWriter")
+        if self._buf or self._pending:
+            self.flush()
+        self._fh.write(blocks)
 
     def flush(self) -> None:
         """Compress everything buffered (ending the current block early) and write it."""

@@ -45,38 +45,6 @@ _VT_REF, _VT_SNP, _VT_MNP, _VT_INDEL, _VT_OTHER, _VT_BND, _VT_OVERLAP = 0, 1, 2,
 
 
 @numba_jit
-def find_lines(buf, start, end):
-    """(line_start, line_end) int64 arrays of the lines in ``buf[start:end]``; ``line_end``
-    excludes ``\\n`` and a ``\\r`` before it. A final line without ``\\n`` counts."""
-    n = 0
-    for i in range(start, end):
-        if buf[i] == NL:
-            n += 1
-    if end > start and buf[end - 1] != NL:
-        n += 1
-    ls = np.empty(n, np.int64)
-    le = np.empty(n, np.int64)
-    k = 0
-    s = start
-    for i in range(start, end):
-        if buf[i] == NL:
-            ls[k] = s
-            e = i
-            if e > s and buf[e - 1] == CR:
-                e -= 1
-            le[k] = e
-            k += 1
-            s = i + 1
-    if k < n:
-        ls[k] = s
-        e = end
-        if e > s and buf[e - 1] == CR:
-            e -= 1
-        le[k] = e
-    return ls, le
-
-
-@numba_jit
 def _upper(c):
     if c >= 97 and c <= 122:
         return c - 32
@@ -701,9 +669,8 @@ def select_records_counts(buf, line_start, line_end, col_start, keep, mask):
                 buf[fs] == 71 and buf[fs + 1] == 84 and \
                 (fs + 2 == le or buf[fs + 2] == COLON or buf[fs + 2] == TAB):
             s0 = col_start[r, 9]
-            for q in range(ls, s0):
-                out[o] = buf[q]
-                o += 1
+            out[o:o + s0 - ls] = buf[ls:s0]
+            o += s0 - ls
             p = s0
             j = 0
             while True:
@@ -751,9 +718,8 @@ def select_records_counts(buf, line_start, line_end, col_start, keep, mask):
                 p += 1
                 j += 1
         else:
-            for q in range(ls, le):
-                out[o] = buf[q]
-                o += 1
+            out[o:o + le - ls] = buf[ls:le]
+            o += le - ls
         out[o] = NL
         o += 1
     return out[:o], n_gt, n_al

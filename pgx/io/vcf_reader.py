@@ -9,23 +9,27 @@ Cost model (text VCF). Python runs per *chunk* (``chunk_bytes``, default 8 MiB o
 per record:
 
 1. :func:`pgx.io.bgzf.iter_text_chunks` decompresses BGZF blocks (libdeflate/zlib, GIL
-   released, ``threads`` workers) and cuts the text at line boundaries.
-2. Each chunk is tokenised by two numba kernels (``pgx.io.vcf_numba_fns``, ``nogil``) in a
-   ``ThreadPoolExecutor(threads)``: :func:`find_lines` (one memchr-like pass) and
-   :func:`tokenize_records` (one pass over every byte of every record; INFO keys that are not
-   requested and FORMAT subfields past the last requested key are skipped at scan speed).
-   A second pass over a chunk happens only when a vector or a ploidy is longer than the
-   arrays allocated for it (widths start at the header's fixed ``Number`` and ploidy 2), or
-   when a FILTER name not declared in the header appears (it is appended to
-   ``header.filters``, as htslib does, and the chunk is re-tokenised; chunks already yielded
-   keep their narrower ``filters`` matrix).
-3. The calling thread names the few rows where CHROM changes and forward-fills the rest,
-   slices each requested tag to its width, and yields. At most ``threads + 1`` chunks are
-   being tokenised or waiting, so memory is ~``(threads + 3) * chunk_bytes`` of text plus
-   their arrays (``8 * V * S * W`` bytes per FORMAT tag, ``V * S * P`` for GT).
+   released, on the worker pool) and cuts the text at line boundaries;
+   :meth:`ColumnarVcf.text_bodies` can run this ahead on a background thread (``prefetch``).
+2. Each chunk is one job on a ``ThreadPoolExecutor(threads)`` (:meth:`ColumnarVcf.map_chunks`):
+   :func:`line_bounds` (numpy, one SIMD pass), then the numba kernel
+   :func:`tokenize_records` (``nogil``; one pass over every byte of every record; INFO keys
+   that are not requested and FORMAT subfields past the last requested key are skipped at
+   scan speed), then naming the few rows where CHROM changes (under a lock) and
+   forward-filling the rest, then the caller's ``fn(chunk)`` (``pgx filter`` evaluates,
+   selects and compresses there). A second tokeniser pass happens only when a vector or a
+   ploidy is longer than the arrays allocated for it (widths start at the header's fixed
+   ``Number`` and ploidy 2); a FILTER name not declared in the header sends the chunk back
+   to the calling thread, which appends the name to ``header.filters`` (as htslib does) and
+   re-tokenises (chunks already yielded keep their narrower ``filters`` matrix).
+3. The calling thread takes finished jobs in file order, sets ``first_line`` /
+   ``first_record`` and yields. At most ``threads + 1`` jobs are queued or running, so
+   memory is ~``(threads + 3) * chunk_bytes`` of text (plus the prefetch depth) and their
+   arrays (``8 * V * S * W`` bytes per FORMAT tag, ``V * S * P`` for GT).
 
-Throughput is roughly linear in the text size: ~0.3-1 GB/s of text per thread for the kernels
-(see the measurements in the lead's notes), the rest is decompression.
+Throughput is roughly linear in the text size: ~0.3 GB/s of text per thread for the kernels
+on this 2-core machine; the numba import and kernel loading add a fixed ~0.45 s per process,
+done on first use (``_kernels``) so that callers can overlap it with decompression.
 
 BCF (slower path): records are read with cyvcf2 and ``str(record)`` (htslib formats the VCF
 line) is batched into text chunks for the same tokenizer: this is one Python call per record
@@ -39,8 +43,10 @@ Every record must be on its own line: blank lines and ``#`` lines after the head
 from __future__ import annotations
 
 import gzip
+import queue
+import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,35 +54,22 @@ from pathlib import Path
 import numpy as np
 
 from pgx.errors import InputError
-from pgx.io import vcf_numba_fns as K
+from pgx.io.bgzf import iter_text_chunks
 from pgx.io.variant_chunk import (
     GT_END, FieldDef, FieldRequest, NumericField, VariantChunk)
 from pgx.io.vcf_header import VcfHeader, parse_header
 
-try:
-    from pgx.io.bgzf import iter_text_chunks
-except ImportError:  # pragma: no cover - fallback until pgx.io.bgzf exists
-    def iter_text_chunks(path, *, threads=1, start_voffset=0, chunk_bytes=8 << 20):
-        if start_voffset:
-            raise ValueError("start_voffset needs pgx.io.bgzf")
-        with open(path, "rb") as fh:
-            magic = fh.read(2)
-        opener = gzip.open if magic == b"\x1f\x8b" else open
-        carry = b""
-        with opener(path, "rb") as fh:
-            while True:
-                data = fh.read(chunk_bytes)
-                if not data:
-                    break
-                data = carry + data
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    carry = data
-                    continue
-                carry = data[cut:]
-                yield data[:cut]
-        if carry:
-            yield carry
+
+#: How much decompressed text :meth:`ColumnarVcf.text_bodies` may read ahead with ``prefetch``.
+PREFETCH_BYTES = 64 << 20
+
+
+def _kernels():
+    """The numba kernels, imported on first use: importing numba and loading the cached
+    kernels takes ~0.4 s, which callers overlap with decompression (see ``text_bodies``)."""
+    from pgx.io import vcf_numba_fns
+
+    return vcf_numba_fns
 
 
 def _encode_names(names) -> tuple[np.ndarray, np.ndarray]:
@@ -135,10 +128,26 @@ class _Raw:
     n_filters: int
 
 
+def line_bounds(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(line_start, line_end) int64 offsets of the lines of ``buf`` (uint8): ``line_end``
+    excludes the ``\\n`` and a ``\\r`` before it; a last line without ``\\n`` counts."""
+    nl = np.flatnonzero(buf == 10)
+    n = buf.shape[0]
+    ends = nl if n == 0 or buf[n - 1] == 10 else np.append(nl, n)
+    starts = np.empty_like(ends)
+    if len(ends):
+        starts[0] = 0
+        starts[1:] = nl[:len(ends) - 1] + 1
+        crlf = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
+        ends = ends - crlf
+    return starts, ends
+
+
 def tokenize_buffer(buf: np.ndarray, spec: _Spec) -> _Raw:
     """Run the kernels on the record lines of ``buf`` (uint8); re-run with wider arrays when a
     vector or ploidy does not fit."""
-    ls, le = K.find_lines(buf, 0, buf.shape[0])
+    K = _kernels()
+    ls, le = line_bounds(buf)
     V = ls.shape[0]
     S = spec.n_samples
     NI, NF = len(spec.info_defs), len(spec.fmt_defs)
@@ -251,15 +260,52 @@ class ColumnarVcf:
         a tabix/CSI index); then ``first_line`` is 0 (unknown) and ``first_record`` counts
         from that record.
         """
-        threads = max(1, int(threads))
+        for chunk, _ in self.map_chunks(None, request, threads=threads,
+                                        chunk_bytes=chunk_bytes, start_voffset=start_voffset):
+            yield chunk
+
+    def text_bodies(self, *, threads: int = 1, chunk_bytes: int = 8 << 20,
+                    start_voffset: int = 0, executor: ThreadPoolExecutor | None = None,
+                    prefetch: bool = False):
+        """The record text (header skipped) as chunks of ~``chunk_bytes`` ending in a newline.
+
+        With ``prefetch`` a background thread starts decompressing now, at most
+        ``PREFETCH_BYTES`` (or ``threads + 2`` chunks) ahead, so that work overlaps whatever
+        the caller does next, e.g. importing numba and loading the kernels (~0.5 s that holds
+        the GIL; decompression does not); pass the result to :meth:`map_chunks` (``texts=``)
+        and close it (``.close()``) if it is not consumed to the end.
+        """
         if self.is_bcf:
             if start_voffset:
                 raise ValueError("start_voffset is for bgzipped text VCF")
             texts = self._bcf_texts(chunk_bytes)
         else:
-            texts = self._text_bodies(threads, chunk_bytes, start_voffset)
+            texts = self._text_bodies(threads, chunk_bytes, start_voffset, executor)
+        depth = max(threads + 2, PREFETCH_BYTES // max(chunk_bytes, 1))
+        return _Prefetch(texts, depth) if prefetch else texts
+
+    def map_chunks(self, fn: Callable[[VariantChunk], object] | None,
+                   request: FieldRequest = FieldRequest(), *, threads: int = 1,
+                   chunk_bytes: int = 8 << 20, start_voffset: int = 0,
+                   executor: ThreadPoolExecutor | None = None, texts=None
+                   ) -> Iterator[tuple[VariantChunk, object]]:
+        """Yield ``(chunk, fn(chunk))`` for every chunk, in file order.
+
+        Tokenising a chunk and ``fn`` on it run as one job on ``threads`` worker threads
+        (``executor`` if given, else a pool of its own), at most ``threads + 1`` jobs in
+        flight; ``fn`` must therefore be thread-safe, and it sees ``first_line == 0`` and
+        ``first_record == 0`` (they are set on the yielded chunk, once earlier chunks are
+        counted). ``fn=None`` yields ``(chunk, None)``. ``texts``: record text from
+        :meth:`text_bodies` (e.g. already prefetching); by default it is read here.
+        Malformed records raise :class:`InputError` naming the file line, in file order.
+        """
+        threads = max(1, int(threads))
+        if texts is None:
+            texts = self.text_bodies(threads=threads, chunk_bytes=chunk_bytes,
+                                     start_voffset=start_voffset, executor=executor)
         known_lines = not self.is_bcf and start_voffset == 0
-        state = dict(contigs=list(self.header.contigs), n_filters=-1, spec=None)
+        state = dict(contigs=list(self.header.contigs), n_filters=-1, spec=None,
+                     lock=threading.Lock())
         state["ids"] = {c: i for i, c in enumerate(state["contigs"])}
 
         def spec() -> _Spec:
@@ -268,9 +314,16 @@ class ColumnarVcf:
                 state["n_filters"] = len(self.header.filters)
             return state["spec"]
 
+        def job(buf: np.ndarray, sp: _Spec):
+            raw = tokenize_buffer(buf, sp)
+            if raw.status < 0:  # malformed, or a FILTER not in the header: handled in order
+                return raw, None, None
+            chunk = self._finish(raw, request, state, sp)
+            return raw, chunk, (fn(chunk) if fn is not None else None)
+
         line = self.header_line_count + 1
         record = 0
-        pool = ThreadPoolExecutor(threads, thread_name_prefix="pgx-vcf")
+        pool = executor or ThreadPoolExecutor(threads, thread_name_prefix="pgx-vcf")
         pending: deque = deque()
         try:
             texts_it = iter(texts)
@@ -282,37 +335,47 @@ class ColumnarVcf:
                     except StopIteration:
                         exhausted = True
                         break
-                    buf = np.frombuffer(data, np.uint8)
-                    pending.append(pool.submit(tokenize_buffer, buf, spec()))
+                    pending.append(pool.submit(job, np.frombuffer(data, np.uint8), spec()))
                 if not pending:
                     break
-                raw = pending.popleft().result()
-                while raw.status == K.ERR_UNKNOWN_FILTER:
-                    name = bytes(raw.buf[raw.err[3]:raw.err[4]]).decode("utf-8", "replace")
-                    if name in self.header.filters:  # added meanwhile: stale snapshot
-                        raw = tokenize_buffer(raw.buf, spec())
-                        continue
-                    self.header.filters.append(name)
-                    raw = tokenize_buffer(raw.buf, spec())
-                if raw.status < 0:
-                    raise self._error(raw, request, line if known_lines else 0, record)
-                chunk = self._finish(raw, request, state, line if known_lines else 0, record)
+                raw, chunk, result = pending.popleft().result()
+                if chunk is None:
+                    raw = self._add_filters(raw, spec)
+                    if raw.status < 0:
+                        raise self._error(raw, request, line if known_lines else 0, record)
+                    chunk = self._finish(raw, request, state, state["spec"])
+                    result = fn(chunk) if fn is not None else None
+                chunk.first_line = line if known_lines else 0
+                chunk.first_record = record
                 line += chunk.n_records
                 record += chunk.n_records
-                yield chunk
+                yield chunk, result
         finally:
             for f in pending:
                 f.cancel()
-            pool.shutdown(wait=True)
+            if executor is None:
+                pool.shutdown(wait=True)
             close = getattr(texts, "close", None)
             if close is not None:
                 close()
 
-    def _text_bodies(self, threads: int, chunk_bytes: int, start_voffset: int):
+    def _add_filters(self, raw: _Raw, spec: Callable[[], _Spec]) -> _Raw:
+        """Re-tokenise while the chunk names FILTERs missing from the header, adding each
+        to ``header.filters`` (as htslib does)."""
+        K = _kernels()
+        while raw.status == K.ERR_UNKNOWN_FILTER:
+            name = bytes(raw.buf[raw.err[3]:raw.err[4]]).decode("utf-8", "replace")
+            if name not in self.header.filters:  # else added meanwhile: a stale snapshot
+                self.header.filters.append(name)
+            raw = tokenize_buffer(raw.buf, spec())
+        return raw
+
+    def _text_bodies(self, threads: int, chunk_bytes: int, start_voffset: int,
+                     executor: ThreadPoolExecutor | None = None):
         """Text chunks holding only record lines (the header is skipped)."""
         in_header = True
         gen = iter_text_chunks(self.path, threads=threads, start_voffset=start_voffset,
-                               chunk_bytes=chunk_bytes)
+                               chunk_bytes=chunk_bytes, executor=executor)
         try:
             for data in gen:
                 if in_header:
@@ -352,8 +415,10 @@ class ColumnarVcf:
             v.close()
 
     # ------------------------------------------------------------------ results
-    def _finish(self, raw: _Raw, request: FieldRequest, state: dict, first_line: int,
-                first_record: int) -> VariantChunk:
+    def _finish(self, raw: _Raw, request: FieldRequest, state: dict, spec: _Spec
+                ) -> VariantChunk:
+        """The chunk's arrays as a :class:`VariantChunk` (``first_line``/``first_record``
+        left 0 for the caller); contigs not seen before get the next ids (thread-safe)."""
         a = raw.arrays
         V = raw.line_start.shape[0]
         chrom = a["chrom"]
@@ -361,13 +426,15 @@ class ColumnarVcf:
         cs = a["col_start"]
         contigs, ids = state["contigs"], state["ids"]
         new_ids = np.empty(len(new), np.int32)
-        for k, i in enumerate(new):
-            name = bytes(raw.buf[cs[i, 0]:cs[i, 1] - 1]).decode("utf-8", "replace")
-            cid = ids.get(name)
-            if cid is None:
-                cid = ids[name] = len(contigs)
-                contigs.append(name)
-            new_ids[k] = cid
+        with state["lock"]:
+            for k, i in enumerate(new):
+                name = bytes(raw.buf[cs[i, 0]:cs[i, 1] - 1]).decode("utf-8", "replace")
+                cid = ids.get(name)
+                if cid is None:
+                    cid = ids[name] = len(contigs)
+                    contigs.append(name)
+                new_ids[k] = cid
+            contigs = list(contigs)
         if V:
             chrom = new_ids[np.cumsum(chrom == -1) - 1]
         filters = a["filters"]
@@ -376,11 +443,9 @@ class ColumnarVcf:
             filters = np.concatenate(
                 [filters, np.zeros((V, nf - filters.shape[1]), bool)], axis=1)
         chunk = VariantChunk(
-            header=self.header, contigs=list(contigs), chrom=chrom.astype(np.int32, copy=False),
+            header=self.header, contigs=contigs, chrom=chrom.astype(np.int32, copy=False),
             pos=a["pos"], rlen=a["rlen"], qual=a["qual"], n_allele=a["n_allele"],
-            variant_type=a["variant_type"], filters=filters,
-            first_line=first_line, first_record=first_record)
-        spec = state["spec"]
+            variant_type=a["variant_type"], filters=filters)
         NI = len(request.info)
         for t, tag in enumerate(request.info):
             fd = spec.info_defs[t]
@@ -406,6 +471,7 @@ class ColumnarVcf:
 
     def _error(self, raw: _Raw, request: FieldRequest, first_line: int,
                first_record: int) -> InputError:
+        K = _kernels()
         code, rec, col, ts, te, tag, sample = (int(x) for x in raw.err)
         if self.is_bcf:
             where = f"{self.path}: record {first_record + rec + 1}"
@@ -458,3 +524,65 @@ class ColumnarVcf:
         alt = bytes(raw.buf[cs[rec, 4]:cs[rec, 5] - 1])
         return 0 if alt == b"." else alt.count(b",") + 1
 
+
+
+class _Prefetch:
+    """Iterate ``gen`` on a background thread, at most ``depth`` items ahead.
+
+    Exceptions from ``gen`` are re-raised by ``__next__`` in order; :meth:`close` (also on
+    garbage collection of an unfinished iteration by the consumer's ``finally``) stops the
+    thread and closes ``gen`` on it.
+    """
+
+    _END = object()
+
+    def __init__(self, gen, depth: int):
+        self._q: queue.Queue = queue.Queue(max(1, depth))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(gen,), daemon=True,
+                                        name="pgx-vcf-prefetch")
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, gen) -> None:
+        try:
+            for item in gen:
+                if not self._put((item, None)):
+                    break
+            else:
+                self._put((self._END, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            self._put((self._END, exc))
+        finally:
+            close = getattr(gen, "close", None)
+            if close is not None:
+                close()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item, exc = self._q.get()
+        if item is self._END:
+            self._q.put((self._END, exc))  # later calls see the end too
+            if exc is not None:
+                raise exc
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        while True:  # unblock a producer waiting on a full queue
+            try:
+                self._q.get_nowait()
+            except queue.Empty:
+                break
+        self._thread.join()
