@@ -4,9 +4,20 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv sysdeps demo test lint clean
+.PHONY: venv kernels sysdeps demo test lint clean
 
-venv: $(STAMP)
+venv: $(STAMP) kernels
+
+# The numba kernels compiled ahead of time (pgx/_numba.py): pgx then starts without importing
+# numba. Rebuilt when a kernel source changes; without a C compiler pgx JIT-compiles instead.
+KERNEL_SRC := pgx/_numba.py pgx/_aot_build.py pgx/io/vcf_numba_fns.py pgx/filtering/expr_numba_fns.py
+AOT_STAMP  := pgx/_aot/pgx_kernels.json
+
+kernels: $(AOT_STAMP)
+
+$(AOT_STAMP): $(STAMP) $(KERNEL_SRC)
+	$(BIN)/python -m pgx._aot_build || \
+	  echo "warning: could not compile the kernels ahead of time (a C compiler and the Python headers are needed); pgx will JIT-compile them, adding ~0.5 s per command" >&2
 
 # uv (from PyPI) installs in parallel, about 3x faster than pip here; pip is the fallback.
 $(STAMP): pyproject.toml
@@ -49,5 +60,5 @@ lint: venv
 	$(BIN)/snakemake --lint
 
 clean:
-	rm -rf results/ logs/ .snakemake/ .pytest_cache/ .hypothesis/ out/
+	rm -rf results/ logs/ .snakemake/ .pytest_cache/ .hypothesis/ out/ pgx/_aot/
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

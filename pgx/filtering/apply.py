@@ -261,7 +261,7 @@ def filter_vcf(in_path: str, out_path: str, settings: FilterSettings, *, threads
     vcf = ColumnarVcf(in_path)
     header = vcf.header
     pool = ThreadPoolExecutor(threads, thread_name_prefix="pgx-filter")
-    # Decompression starts now, on the pool, while numba is imported for the expressions.
+    # Decompression starts now, on the pool, while the expressions are compiled.
     texts = vcf.text_bodies(threads=threads, executor=pool, prefetch=True,
                             chunk_bytes=CHUNK_BYTES)
     writer = None

@@ -43,7 +43,7 @@ def _all_missing(vals, n, v, s):
     return True
 
 
-@numba_jit
+@numba_jit(aot="(float64[:, :, ::1], int32[:, ::1], float64[:, :, ::1], int32[:, ::1], int32, int64, int64)")
 def cmp_num(av, an, bv, bn, op, V, S):
     """bcftools comparison: any pair of used values passes (an absent value is one missing
     element); a pair of two missing elements passes only ==, a pair with one missing element
@@ -99,7 +99,8 @@ def _arith1(op, x, y):
     return np.float64(np.float32(r))
 
 
-@numba_jit
+@numba_jit(aot="(float64[:, :, ::1], int32[:, ::1], float64[:, :, ::1], int32[:, ::1], int32, int64, int64, "
+                "boolean)")
 def arith(av, an, bv, bn, op, V, S, site_quirk=False):
     """Element-wise arithmetic (one operand has one value per record/sample); an entirely
     missing operand makes the result entirely missing (n = 0).
@@ -150,7 +151,7 @@ def arith(av, an, bv, bn, op, V, S, site_quirk=False):
     return rv, rn
 
 
-@numba_jit
+@numba_jit(aot="(int8[:, :, ::1], boolean[::1])")
 def gt_classes(gt, has_gt):
     """bcftools' genotype classes per sample as GT_* bits: mis = any allele missing; hap =
     haploid and not missing; hom/het only for ploidy >= 2; ref = all alleles 0; alt = no
@@ -196,7 +197,7 @@ def gt_classes(gt, has_gt):
     return out
 
 
-@numba_jit
+@numba_jit(aot="(boolean[:, ::1], boolean[::1], int32)")
 def filter_match(filters, mask, op):
     """op 0: FILTER set equals ``mask``; 1: contains all of ``mask``."""
     V, F = filters.shape
@@ -215,7 +216,7 @@ def filter_match(filters, mask, op):
     return out
 
 
-@numba_jit
+@numba_jit(aot="(boolean[:, ::1],)")
 def any_samples(m):
     V, S = m.shape
     out = np.zeros(V, np.bool_)
@@ -227,7 +228,7 @@ def any_samples(m):
     return out
 
 
-@numba_jit
+@numba_jit(aot="(float64[:, :, ::1],)")
 def any_value(vals):
     """Per record: any non-NaN value in ``vals`` [V, S, W]."""
     V, S, W = vals.shape
@@ -245,7 +246,7 @@ def any_value(vals):
     return out
 
 
-@numba_jit
+@numba_jit(aot="(float64[:, :, ::1], int32[:, ::1], float64, int32)")
 def cmp_fmt_const(vals, n, c, op):
     """Fused ``FORMAT/TAG <op> constant`` for a single-value tag (``vals`` [V, S, 1]): the
     per-sample result (a missing value passes only !=) and its any-over-samples in one pass."""

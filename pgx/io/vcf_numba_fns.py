@@ -280,7 +280,13 @@ def _scan_to(buf, p, le, c1):
     return p
 
 
-@numba_jit
+@numba_jit(aot="(Array(uint8, 1, 'C', readonly=True), int64[::1], int64[::1], int64, "
+                "uint8[::1], int64[::1], uint8[::1], int64[::1], boolean[::1], "
+                "uint8[::1], int64[::1], boolean[::1], boolean, "
+                "int32[::1], int64[::1], int32[::1], float32[::1], int16[::1], uint8[::1], "
+                "boolean[:, ::1], float64[:, :, ::1], int32[:, ::1], float64[:, :, :, ::1], "
+                "int32[:, :, ::1], int8[:, :, ::1], boolean[:, ::1], boolean[::1], "
+                "int64[:, ::1], int64[::1], int64[::1])")
 def tokenize_records(buf, line_start, line_end, n_samples,
                      filt_names, filt_off, info_keys, info_off, info_flag,
                      fmt_keys, fmt_off, fmt_flag, want_gt,
@@ -725,7 +731,8 @@ def select_records_counts(buf, line_start, line_end, col_start, keep, mask):
     return out[:o], n_gt, n_al
 
 
-@numba_jit
+@numba_jit(aot="(Array(uint8, 1, 'C', readonly=True), int64[::1], int64[::1], int64[:, ::1], "
+                "boolean[::1], boolean[:, ::1])")
 def select_records(buf, line_start, line_end, col_start, keep, mask):
     """Copy the kept records' lines (each + ``\\n``) byte for byte into a new uint8 array,
     except that the GT (first FORMAT key, only when FORMAT starts with GT) of each sample with

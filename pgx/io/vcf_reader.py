@@ -28,8 +28,10 @@ per record:
    arrays (``8 * V * S * W`` bytes per FORMAT tag, ``V * S * P`` for GT).
 
 Throughput is roughly linear in the text size: ~0.3 GB/s of text per thread for the kernels
-on this 2-core machine; the numba import and kernel loading add a fixed ~0.45 s per process,
-done on first use (``_kernels``) so that callers can overlap it with decompression.
+on this 2-core machine. The kernels are imported on first use (``_kernels``); with the
+ahead-of-time build (``make``; see :mod:`pgx._numba`) that takes ~1 ms, without it numba's
+import and first dispatch add a fixed ~0.45 s per process, which callers overlap with
+decompression.
 
 BCF (slower path): records are read with cyvcf2 and ``str(record)`` (htslib formats the VCF
 line) is batched into text chunks for the same tokenizer: this is one Python call per record
@@ -65,8 +67,8 @@ PREFETCH_BYTES = 64 << 20
 
 
 def _kernels():
-    """The numba kernels, imported on first use: importing numba and loading the cached
-    kernels takes ~0.4 s, which callers overlap with decompression (see ``text_bodies``)."""
+    """The numba kernels, imported on first use (compiled ahead of time: ~1 ms; JIT: numba's
+    import and first dispatch, ~0.4 s, which callers overlap with decompression)."""
     from pgx.io import vcf_numba_fns
 
     return vcf_numba_fns
@@ -271,8 +273,8 @@ class ColumnarVcf:
 
         With ``prefetch`` a background thread starts decompressing now, at most
         ``PREFETCH_BYTES`` (or ``threads + 2`` chunks) ahead, so that work overlaps whatever
-        the caller does next, e.g. importing numba and loading the kernels (~0.5 s that holds
-        the GIL; decompression does not); pass the result to :meth:`map_chunks` (``texts=``)
+        the caller does next, e.g. compiling the expressions (or, without the ahead-of-time
+        kernels, importing numba: ~0.5 s that holds the GIL; decompression does not); pass the result to :meth:`map_chunks` (``texts=``)
         and close it (``.close()``) if it is not consumed to the end.
         """
         if self.is_bcf:
