@@ -67,6 +67,19 @@ def _sample_fields(rng: np.random.Generator, n: int, n_alt: np.ndarray) -> np.nd
     return np.char.add(np.char.add(np.char.add(np.char.add(gt, ":"), gq), ":"), dp)
 
 
+def _kernel_backend() -> str:
+    """How the pgx under test will run its kernels (see pgx/_numba.py)."""
+    sys.path.insert(0, str(REPO))
+    from pgx import _numba
+
+    if os.environ.get("PGX_KERNELS") == "jit":
+        return "numba JIT (PGX_KERNELS=jit)"
+    meta = _numba.current_aot_build(_numba.aot_dir())
+    if meta is None:
+        return "numba JIT (no current ahead-of-time build: run `make kernels`)"
+    return f"compiled ahead of time ({_numba.aot_dir()}, numba {meta['numba']})"
+
+
 def generate(path: Path, n_records: int, n_samples: int) -> None:
     """Write ``path`` (bgzipped, tabix-indexed) deterministically; a temp name until done."""
     rng = np.random.default_rng(SEED + n_samples)
@@ -144,17 +157,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {bcftools_version}; "
           f"peak RSS from {'GNU time' if GNU_TIME else 'os.wait4 (upper bound)'}")
     results = []
+    kernels = _kernel_backend()
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmpdir:
         out = Path(tmpdir)
-        # pgx's fixed cost (Python start-up, numpy and numba import, loading the cached
-        # kernels), measured on a 1-record file, is reported so the steady-state speed can
-        # be read off too; the ratios above it are end to end.
+        # pgx's fixed cost (Python start-up, numpy import, loading the kernels: ~1 ms when
+        # compiled ahead of time, ~0.4 s through numba's JIT cache), measured on a 1-record
+        # file, is reported so the steady-state speed can be read off too; the ratios above it
+        # are end to end.
         tiny = out / "one_record.vcf.gz"
         generate(tiny, 1, 1)
         fixed = bench("pgx filter, 1-record file", lambda k: [
             *PGX, "filter", "-q", "--no-index", "-i", SITE_EXPR, "-o",
             str(out / "one_record.out.vcf.gz"), str(tiny)], args.repeat)["median_s"]
-        print(f"pgx fixed cost per run (Python, numpy, numba, kernel loading; 1-record file): "
+        print(f"pgx kernels: {kernels}")
+        print(f"pgx fixed cost per run (Python, numpy, kernel loading; 1-record file): "
               f"{fixed:.2f} s")
         for name, (n_records, n_samples) in INPUTS.items():
             if args.quick:

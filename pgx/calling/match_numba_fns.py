@@ -26,7 +26,7 @@ def _accepts(mask, code):
     return (mask >> np.uint64(code)) & np.uint64(1) == np.uint64(1)
 
 
-@numba_jit
+@numba_jit(aot="(int64[::1], int64[::1], uint64[:, ::1], int8[:, :, ::1])")
 def allele_candidates(def_ptr, def_pos, pattern, codes):
     """Alleles that fit at least one haplotype slot at every non-missing position.
 
@@ -131,7 +131,7 @@ def _sample_pairs(s, cand, score, pattern, codes, block, out_a, out_b, out_score
     return n
 
 
-@numba_jit
+@numba_jit(aot="(boolean[:, ::1], int32[:, ::1], uint64[:, ::1], int8[:, :, ::1], int64[:, ::1])")
 def consistent_pairs(cand, score, pattern, codes, block):
     """All diplotypes (a <= b) consistent with each sample's genotypes, CSR over samples.
 
