@@ -18,7 +18,7 @@ kernels: $(AOT_STAMP)
 
 $(AOT_STAMP): $(STAMP) $(KERNEL_SRC)
 	$(BIN)/python -m pgx._aot_build || \
-	  echo "warning: could not compile the kernels ahead of time (a C compiler and the Python headers are needed); pgx will JIT-compile them, adding ~0.5 s per command" >&2
+	  echo "warning: could not compile the kernels ahead of time (a C compiler and the Python headers are needed); pgx will JIT-compile them, adding ~0.35 s per command" >&2
 
 # uv (from PyPI) installs in parallel, about 3x faster than pip here; pip is the fallback.
 $(STAMP): pyproject.toml

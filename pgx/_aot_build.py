@@ -55,6 +55,7 @@ def aot_kernels() -> list[Kernel]:
 
 def build(out: Path | None = None, verbose: bool = False) -> Path:
     """Compile and install the AOT module into ``out``; returns the JSON path."""
+    import numba
     from numba.core import compiler as numba_compiler, sigutils
 
     with warnings.catch_warnings():  # pycc is "pending deprecation" with no replacement yet
@@ -98,7 +99,7 @@ def build(out: Path | None = None, verbose: bool = False) -> Path:
             "sources_sha256": sources_digest(),
             "cpu": cpu_fingerprint(),
             "python": sys.implementation.cache_tag,
-            "numba": importlib.import_module("numba").__version__,
+            "numba": numba.__version__,
             "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "exports": exports,
         }

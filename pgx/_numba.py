@@ -6,7 +6,7 @@ first call (both compile the same source with the same options: ``cache=True, no
 * **ahead of time (AOT)**: kernels that declare ``aot=`` signatures are compiled by
   ``python -m pgx._aot_build`` (``make`` runs it) into the extension module
   ``pgx/_aot/pgx_kernels*.so``. Loading it takes about 1 ms and imports no numba, which
-  otherwise costs ~0.4 s per process (import, then the first dispatch). It is used only
+  otherwise costs ~0.35 s per process (import, then the first dispatch). It is used only
   while the kernel sources it was built from are unchanged (sha256 recorded in
   ``pgx_kernels.json``) and only for calls whose arguments match an exported signature
   exactly (dtype, ndim, C order, writeable); any other call goes to the JIT.
@@ -25,6 +25,8 @@ import os
 import sys
 import threading
 from pathlib import Path
+
+import numpy as np
 
 #: Modules whose kernels are compiled ahead of time (their sources are hashed together).
 KERNEL_MODULES = ("pgx.io.vcf_numba_fns", "pgx.filtering.expr_numba_fns",
@@ -125,8 +127,6 @@ def _guarded(kernel: Kernel, exports: list[tuple]):
 def _matches(arg, spec) -> bool:
     """Does ``arg`` match one exported parameter ``spec``: ("array", dtype, ndim, readonly)
     or ("int" | "float" | "bool",)?"""
-    import numpy as np
-
     kind = spec[0]
     if kind == "array":
         return (type(arg) is np.ndarray and arg.dtype == spec[1] and arg.ndim == spec[2]
@@ -197,8 +197,6 @@ def _aot_exports() -> dict[str, list[tuple]]:
         spec = importlib.util.spec_from_file_location(AOT_MODULE, directory / meta["file"])
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        import numpy as np
-
         return {name: [(getattr(module, e["symbol"]),
                         [(p[0], np.dtype(p[1]), p[2], p[3]) if p[0] == "array" else tuple(p)
                          for p in e["params"]])

@@ -30,7 +30,7 @@ per record:
 Throughput is roughly linear in the text size: ~0.3 GB/s of text per thread for the kernels
 on this 2-core machine. The kernels are imported on first use (``_kernels``); with the
 ahead-of-time build (``make``; see :mod:`pgx._numba`) that takes ~1 ms, without it numba's
-import and first dispatch add a fixed ~0.45 s per process, which callers overlap with
+import and first dispatch add a fixed ~0.35 s per process, which callers overlap with
 decompression.
 
 BCF (slower path): records are read with cyvcf2 and ``str(record)`` (htslib formats the VCF
@@ -68,7 +68,7 @@ PREFETCH_BYTES = 64 << 20
 
 def _kernels():
     """The numba kernels, imported on first use (compiled ahead of time: ~1 ms; JIT: numba's
-    import and first dispatch, ~0.4 s, which callers overlap with decompression)."""
+    import and first dispatch, ~0.35 s, which callers overlap with decompression)."""
     from pgx.io import vcf_numba_fns
 
     return vcf_numba_fns
