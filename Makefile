@@ -6,7 +6,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: venv kernels sysdeps demo test lint clean
 
+# pgx's own modules byte-compiled (an editable install does not; saves ~30 ms per command).
 venv: $(STAMP) kernels
+	@$(BIN)/python -m compileall -q pgx >/dev/null
 
 # The numba kernels compiled ahead of time (pgx/_numba.py): pgx then starts without importing
 # numba. Rebuilt when a kernel source changes; without a C compiler pgx JIT-compiles instead.

@@ -36,7 +36,7 @@ OUTPUT_TYPES = {"z": "VCF.gz (bgzip)", "v": "plain VCF", "b": "BCF"}
 STATS_SCHEMA_VERSION = "1.0"
 #: Text per job. 2-4 MiB is where two workers scale best here: bigger chunks allocate bigger
 #: arrays per job, and concurrent page faults on fresh allocations serialise the threads.
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 2 << 20
 
 
 def output_type_for(path: str, explicit: str | None) -> str:
