@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmpdir:
         out = Path(tmpdir)
         # pgx's fixed cost (Python start-up, numpy import, loading the kernels: ~1 ms when
-        # compiled ahead of time, ~0.4 s through numba's JIT cache), measured on a 1-record
+        # compiled ahead of time, ~0.35 s through numba's JIT cache), measured on a 1-record
         # file, is reported so the steady-state speed can be read off too; the ratios above it
         # are end to end.
         tiny = out / "one_record.vcf.gz"

@@ -131,7 +131,8 @@ def _sample_pairs(s, cand, score, pattern, codes, block, out_a, out_b, out_score
     return n
 
 
-@numba_jit(aot="(boolean[:, ::1], int32[:, ::1], uint64[:, ::1], int8[:, :, ::1], int64[:, ::1])")
+@numba_jit(aot="(boolean[:, ::1], int32[:, ::1], uint64[:, ::1], int8[:, :, ::1], "
+                "int64[:, ::1])")
 def consistent_pairs(cand, score, pattern, codes, block):
     """All diplotypes (a <= b) consistent with each sample's genotypes, CSR over samples.
 

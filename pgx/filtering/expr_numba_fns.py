@@ -43,7 +43,8 @@ def _all_missing(vals, n, v, s):
     return True
 
 
-@numba_jit(aot="(float64[:, :, ::1], int32[:, ::1], float64[:, :, ::1], int32[:, ::1], int32, int64, int64)")
+@numba_jit(aot="(float64[:, :, ::1], int32[:, ::1], float64[:, :, ::1], int32[:, ::1], int32, "
+                "int64, int64)")
 def cmp_num(av, an, bv, bn, op, V, S):
     """bcftools comparison: any pair of used values passes (an absent value is one missing
     element); a pair of two missing elements passes only ==, a pair with one missing element
@@ -99,8 +100,8 @@ def _arith1(op, x, y):
     return np.float64(np.float32(r))
 
 
-@numba_jit(aot="(float64[:, :, ::1], int32[:, ::1], float64[:, :, ::1], int32[:, ::1], int32, int64, int64, "
-                "boolean)")
+@numba_jit(aot="(float64[:, :, ::1], int32[:, ::1], float64[:, :, ::1], int32[:, ::1], int32, "
+                "int64, int64, boolean)")
 def arith(av, an, bv, bn, op, V, S, site_quirk=False):
     """Element-wise arithmetic (one operand has one value per record/sample); an entirely
     missing operand makes the result entirely missing (n = 0).

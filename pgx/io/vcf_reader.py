@@ -274,8 +274,9 @@ class ColumnarVcf:
         With ``prefetch`` a background thread starts decompressing now, at most
         ``PREFETCH_BYTES`` (or ``threads + 2`` chunks) ahead, so that work overlaps whatever
         the caller does next, e.g. compiling the expressions (or, without the ahead-of-time
-        kernels, importing numba: ~0.5 s that holds the GIL; decompression does not); pass the result to :meth:`map_chunks` (``texts=``)
-        and close it (``.close()``) if it is not consumed to the end.
+        kernels, importing numba: ~0.35 s that holds the GIL; decompression does not); pass
+        the result to :meth:`map_chunks` (``texts=``) and close it (``.close()``) if it is not
+        consumed to the end.
         """
         if self.is_bcf:
             if start_voffset:
