@@ -12,8 +12,7 @@ venv: $(STAMP) kernels
 
 # The numba kernels compiled ahead of time (pgx/_numba.py): pgx then starts without importing
 # numba. Rebuilt when a kernel source changes; without a C compiler pgx JIT-compiles instead.
-KERNEL_SRC := pgx/_numba.py pgx/_aot_build.py pgx/io/vcf_numba_fns.py pgx/filtering/expr_numba_fns.py \
-              pgx/calling/match_numba_fns.py
+KERNEL_SRC := pgx/_numba.py pgx/_aot_build.py $(wildcard pgx/*/*_numba_fns.py)
 AOT_STAMP  := pgx/_aot/pgx_kernels.json
 
 kernels: $(AOT_STAMP)
