@@ -96,7 +96,7 @@ def test_our_guidelines_load(ours):
         for r in g.recommendations:
             assert set(r.lookup) == set(g.genes), (g.id, r.entry)
             assert r.classification in CLASSIFICATIONS, (g.id, r.entry)
-            assert r.action.strip(), (g.id, r.entry)
+            assert r.text.strip(), (g.id, r.entry)
     print(f"\n{len(ours.guidelines)} guidelines, "
           f"{sum(len(g.recommendations) for g in ours.guidelines)} recommendations, "
           f"{len(ours.drugs)} drugs (version {ours.version})")
@@ -219,11 +219,13 @@ population: general
 recommendations:
   - lookup: {CYP2C19: [Normal Metabolizer, Rapid Metabolizer]}
     classification: Strong
-    action: "Use as usual."
+    action: standard
+    text: "Use as usual."
   - lookup: {CYP2C19: Poor Metabolizer}
     classification: Moderate
     dosing: true
-    action: "Lower the dose."
+    action: change_dose
+    text: "Lower the dose."
 """
 
 
@@ -255,7 +257,7 @@ def test_good_tmp_file_loads(tmp_path):
     ("source: CPIC", "source: DPWG", "belongs in dpwg/"),
     ("year: 2020", "year: twenty", "year must be"),
     ("drugs: [drugx]", "drugs: [DrugX]", "lower case"),
-    ("    action: \"Lower the dose.\"\n", "", "recommendations[1]: missing key(s) ['action']"),
+    ("    text: \"Lower the dose.\"\n", "", "recommendations[1]: missing key(s) ['text']"),
     ("    dosing: true\n", "    dosing: yes please\n", "dosing must be true or false"),
     ("population: general", "populaton: general", "unknown key(s) ['populaton']"),
     ("    classification: Strong\n", "    classification: Strong\n    strength: high\n",
@@ -318,7 +320,7 @@ def test_pharmcat_reader_loads_all(pharmcat):
     assert sources == {"CPIC": 56, "DPWG": 62}
     for g in pharmcat.guidelines:
         for r in g.recommendations:
-            assert "<" not in r.action or not re.search(r"<[a-z/]", r.action), (g.id, r.entry)
+            assert not re.search(r"<[a-z/]", r.text), (g.id, r.entry)
     (r,) = [r for r in pharmcat.match("clopidogrel", {"CYP2C19": "Poor Metabolizer"}, "CPIC")
             if r.population == "CVI ACS PCI"]
     assert r.classification == "Strong" and r.alternate_drug

@@ -28,6 +28,7 @@ import yaml
 
 from pgx.errors import InputError
 from pgx.guidelines.model import (
+    ACTIONS,
     ACTIVITY_SCORE_GENES,
     ALLELE_STATUS_GENES,
     CLASSIFICATIONS,
@@ -49,8 +50,9 @@ _TOP_REQUIRED = {"source", "title", "year", "pmid", "url", "version", "authored"
                  "genes", "recommendations"}
 _TOP_OPTIONAL = {"pharmgkb_id", "population", "populations", "implications", "value_sets",
                  "other_genes", "notes"}
-_ENTRY_REQUIRED = {"lookup", "classification", "action"}
-_ENTRY_OPTIONAL = {"drugs", "population", "implications", "alternate_drug", "dosing"}
+_ENTRY_REQUIRED = {"lookup", "classification", "text"}
+_ENTRY_OPTIONAL = {"drugs", "population", "implications", "alternate_drug", "dosing", "action",
+                   "note", "diplotypes"}
 _IMPLICATION_KEYS = {"values", "text"}
 
 _SCORE = re.compile(r"^[0-9]+\.[0-9]{1,2}$")
@@ -272,7 +274,16 @@ def load_guideline_file(path: Path, root: Path | None = None,
         pmids=tuple(pmids), url=str(doc["url"]), drugs=drugs, genes=ggenes,
         version=str(doc["version"]), recommendations=recs, other_genes=other,
         pharmgkb_ids=tuple(map(str, pharmgkb_ids)), authored=authored,
-        populations=dict(populations), path=str(path))
+        populations=dict(populations), notes=_notes(where, doc.get("notes")), path=str(path))
+
+
+def _notes(where: str, raw: Any) -> str:
+    """The file's ``notes:``: caveats shown with every recommendation of the guideline."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str) or not raw.strip():
+        raise _fail(where, f"notes must be text (caveats for every recommendation): {raw!r}")
+    return " ".join(raw.split())
 
 
 def _flatten(value: Any) -> list:
@@ -328,15 +339,19 @@ def _check_keys(where: str, mapping: dict, required: set[str], optional: set[str
 def _parse_entry(where: str, e: Any, drugs: list[str], genes: list[str], default_pop: str | None,
                  table: dict[str, dict[str, str]], gid: str, label: str) -> list[Recommendation]:
     if not isinstance(e, dict):
-        raise _fail(where, "an entry is a mapping with lookup, classification, action")
+        raise _fail(where, "an entry is a mapping with lookup, classification, action, text")
     _check_keys(where, e, _ENTRY_REQUIRED, _ENTRY_OPTIONAL)
     cls = e["classification"]
     if cls not in CLASSIFICATIONS:
         raise _fail(where, f"bad classification {cls!r} (one of: {', '.join(CLASSIFICATIONS)})")
-    action = e["action"]
-    if not isinstance(action, str) or not action.strip():
-        raise _fail(where, "action must be a non-empty string")
-    action = " ".join(action.split())
+    text = e["text"]
+    if not isinstance(text, str) or not text.strip():
+        raise _fail(where, "text must be a non-empty string (our wording of the advice)")
+    text = " ".join(text.split())
+    note = e.get("note", "")
+    if not isinstance(note, str):
+        raise _fail(where, f"note must be a string: {note!r}")
+    note = " ".join(note.split())
     edrugs = _str_list(where, "drugs", e["drugs"], lower=True) if "drugs" in e else drugs
     for d in edrugs:
         if d not in drugs:
@@ -354,6 +369,14 @@ def _parse_entry(where: str, e: Any, drugs: list[str], genes: list[str], default
         if not isinstance(v, bool):
             raise _fail(where, f"{k} must be true or false: {v!r}")
         flags[k] = v
+    if "action" in e:
+        action, curated = e["action"], True
+        if action not in ACTIONS:
+            raise _fail(where, f"action must be one of {', '.join(ACTIONS)} (what the advice asks "
+                               f"for; the wording goes under text:), got {action!r}")
+    else:
+        action, curated = flag_action(flags["alternate_drug"], flags["dosing"]), False
+    selectors = _diplotype_selectors(where, e.get("diplotypes"), genes)
     lookup = e["lookup"]
     if not isinstance(lookup, dict) or not lookup:
         raise _fail(where, "lookup must map every gene of the guideline to a value (or a list)")
@@ -384,14 +407,48 @@ def _parse_entry(where: str, e: Any, drugs: list[str], genes: list[str], default
         lk = dict(zip(genes, combo))
         imps = {}
         for g, v in lk.items():
-            text = override.get(g) or table.get(g, {}).get(v)
-            if text:
-                imps[g] = " ".join(text.split())
+            meaning = override.get(g) or table.get(g, {}).get(v)
+            if meaning:
+                imps[g] = " ".join(meaning.split())
         for d in edrugs:
             for pop in pops:
-                out.append(Recommendation(drug=d, lookup=dict(lk), action=action,
-                                          implications=dict(imps), classification=cls,
-                                          population=pop, guideline_id=gid, entry=label, **flags))
+                out.append(Recommendation(drug=d, lookup=dict(lk), text=text, action=action,
+                                          action_curated=curated, implications=dict(imps),
+                                          classification=cls, population=pop, note=note,
+                                          diplotypes=dict(selectors), guideline_id=gid,
+                                          entry=label, **flags))
+    return out
+
+
+def flag_action(alternate_drug: bool, dosing: bool) -> str:
+    """The category PharmGKB's flags suggest, for recommendations without a curated action
+    (PharmCAT's guideline JSON): the flags are coarse, so such a category is marked as not
+    curated wherever it is shown."""
+    return "avoid" if alternate_drug else "change_dose" if dosing else "standard"
+
+
+def _diplotype_selectors(where: str, raw: Any, genes: list[str]) -> dict[str, tuple[str, ...]]:
+    """``diplotypes: [*2/*2]`` (single-gene guideline) or ``{GENE: [...]}``."""
+    if raw is None:
+        return {}
+    if isinstance(raw, list):
+        if len(genes) != 1:
+            raise _fail(where, f"diplotypes: name the gene ({{GENE: [...]}}) in a guideline for "
+                               f"{' and '.join(genes)}")
+        raw = {genes[0]: raw}
+    if not isinstance(raw, dict) or not raw:
+        raise _fail(where, "diplotypes must be a list of diplotypes (e.g. ['*2/*2']) or map a "
+                           "gene to such a list")
+    out = {}
+    for g, ds in raw.items():
+        if g not in genes:
+            raise _fail(where, f"diplotypes: {g!r} is not one of the guideline's genes {genes}")
+        if not isinstance(ds, list) or not ds or not all(
+                isinstance(d, str) and d.count("/") == 1 and all(p.strip() for p in d.split("/"))
+                for d in ds):
+            raise _fail(where, f"diplotypes: {g}: a non-empty list of diplotypes such as "
+                               f"'*1/*3', got {ds!r}")
+        out[g] = tuple(ds)
     return out
 
 
@@ -493,11 +550,12 @@ def _read_pharmcat_file(path: Path, genes: frozenset[str]) -> tuple[Guideline, s
         for d in rdrugs:
             if d not in drugs:
                 drugs.append(d)
+            alternate, dosing = bool(r.get("alternateDrugAvailable")), bool(r.get("dosingInformation"))
             rec = Recommendation(
-                drug=d, lookup=lk, action=strip_html((r.get("text") or {}).get("html", "")),
+                drug=d, lookup=lk, text=strip_html((r.get("text") or {}).get("html", "")),
+                action=flag_action(alternate, dosing), action_curated=False,
                 implications=imps, classification=cls, population=r.get("population"),
-                alternate_drug=bool(r.get("alternateDrugAvailable")),
-                dosing=bool(r.get("dosingInformation")), guideline_id=gid,
+                alternate_drug=alternate, dosing=dosing, guideline_id=gid,
                 entry=f"recommendations[{i}]")
             if rec.key in first_seen:
                 raise GuidelineError(f"{ew}: duplicate lookup {rec.key} (already {first_seen[rec.key]})")

@@ -38,6 +38,20 @@ clinical **populations** (``"CVI ACS PCI"`` vs ``"NVI"`` for clopidogrel, ``"adu
 ``classification`` is the strength the guideline gives: CPIC's ``Strong``, ``Moderate``,
 ``Optional``, ``No recommendation``; ``N/A`` where the source grades none (DPWG recommendations,
 and a few CPIC combinations); ``None`` only from an external source that omits it.
+
+``action`` is what the advice asks the prescriber to do, curated from its text (one of
+:data:`ACTIONS`): ``avoid`` (choose another drug), ``change_dose`` (dose, titration or a dose
+limit differs), ``monitor`` (usual drug and dose, with extra monitoring or caution),
+``conditional`` (advice that applies only with a condition, e.g. cystic fibrosis for
+ivacaftor), ``standard`` (no genotype-based change), ``no_recommendation`` (the guideline gives
+none for this result). ``alternate_drug``/``dosing`` are PharmGKB's flags, kept as facts for the
+agreement test; they do not decide a category.
+
+Genotype-specific advice: a recommendation may carry ``diplotypes`` (gene -> diplotypes it is
+limited to) where a guideline words one lookup value differently per genotype (DPWG CYP2C9:
+activity score 1.0 is ``*2/*2`` "no action" but ``*1/*3`` "half the dose"). For a patient whose
+diplotype is listed, those recommendations replace the ones of the same lookup and population
+without ``diplotypes``; every other patient gets the latter.
 """
 from __future__ import annotations
 
@@ -49,6 +63,8 @@ SOURCES = ("CPIC", "DPWG")
 CLASSIFICATIONS = ("Strong", "Moderate", "Optional", "No recommendation", "N/A")
 NO_RESULT = "No Result"
 INDETERMINATE = "Indeterminate"
+#: Curated action categories of a recommendation (see the module doc), most severe first.
+ACTIONS = ("avoid", "change_dose", "monitor", "conditional", "standard", "no_recommendation")
 ACTIVITY_SCORE_GENES = frozenset({"CYP2C9", "CYP2D6", "DPYD"})
 ALLELE_STATUS_GENES = frozenset({"HLA-A", "HLA-B"})
 
@@ -59,19 +75,36 @@ class Recommendation:
 
     drug: str  # lower case, as CPIC/PharmGKB name it: "clopidogrel", "peginterferon alfa-2a"
     lookup: dict[str, str]  # gene -> phenotype, activity score or allele status (see module doc)
-    action: str  # what to do, in the reader's wording (ours for our YAML)
+    text: str  # what to do, in the reader's wording (ours for our YAML)
+    action: str = "standard"  # curated category, one of ACTIONS
+    action_curated: bool = True  # False: derived from PharmGKB's flags (no curated action)
     implications: dict[str, str] = field(default_factory=dict)  # gene -> what the value means
     classification: str | None = None  # one of CLASSIFICATIONS
     population: str | None = None  # e.g. "general", "adults", "CVI ACS PCI"; None: not given
     alternate_drug: bool = False  # the recommendation is to consider another drug
     dosing: bool = False  # the recommendation changes the dose
+    note: str = ""  # a caveat that qualifies this recommendation only
+    diplotypes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # genotype-specific
     guideline_id: str = ""  # Guideline.id it belongs to
     entry: str = ""  # where it was defined, for messages: "recommendations[3]"
 
     @property
     def key(self) -> tuple:
-        """Identity within a guideline set: drug, population and the lookup values."""
-        return self.drug, self.population, lookup_key(self.lookup)
+        """Identity within a guideline set: drug, population, lookup values, diplotypes."""
+        return (self.drug, self.population, lookup_key(self.lookup),
+                tuple(sorted(self.diplotypes.items())))
+
+    def applies_to(self, diplotypes: dict[str, str] | None) -> bool:
+        """Does this genotype-specific recommendation name the patient's diplotype(s)?"""
+        if not self.diplotypes:
+            return False
+        return all(diplotype_form(diplotypes.get(g, "") if diplotypes else "") in
+                   {diplotype_form(d) for d in ds} for g, ds in self.diplotypes.items())
+
+
+def diplotype_form(diplotype: str) -> str:
+    """Order-independent spelling of a diplotype: ``*3/*1`` -> ``*1/*3``."""
+    return "/".join(sorted(a.strip() for a in diplotype.split("/")))
 
 
 def allele_status(diplotype: str, allele: str) -> str:
@@ -115,6 +148,7 @@ class Guideline:
     pharmgkb_ids: tuple[str, ...] = ()  # PharmGKB guideline annotation(s), for cross-reference
     authored: _dt.date | None = None  # when our file was written / last checked
     populations: dict[str, str] = field(default_factory=dict)  # population -> description
+    notes: str = ""  # caveats that qualify every recommendation of the guideline
     path: str | None = None  # file it was read from
 
     def for_drug(self, drug: str) -> list[Recommendation]:
@@ -148,9 +182,16 @@ class Guideline:
                 out.append(dict(zip(self.genes, combo)))
         return out
 
-    def match(self, drug: str, lookup: dict[str, str]) -> list[Recommendation]:
+    def match(self, drug: str, lookup: dict[str, str],
+              diplotypes: dict[str, str] | None = None) -> list[Recommendation]:
+        """The recommendations for ``lookup``; ``diplotypes`` (gene -> the patient's one
+        diplotype) selects genotype-specific ones (see the module doc)."""
         keys = {lookup_key(c) for c in self.candidate_lookups(lookup)}
-        return [r for r in self.for_drug(drug) if lookup_key(r.lookup) in keys]
+        found = [r for r in self.for_drug(drug) if lookup_key(r.lookup) in keys]
+        specific = {(r.population, lookup_key(r.lookup)) for r in found if r.applies_to(diplotypes)}
+        return [r for r in found
+                if (r.applies_to(diplotypes) if (r.population, lookup_key(r.lookup)) in specific
+                    else not r.diplotypes)]
 
 
 @dataclass
@@ -178,8 +219,8 @@ class GuidelineSet:
         return [g for g in self.guidelines
                 if drug in g.drugs and (source is None or g.source == source)]
 
-    def match(self, drug: str, lookup: dict[str, str],
-              source: str | None = None) -> list[Recommendation]:
+    def match(self, drug: str, lookup: dict[str, str], source: str | None = None,
+              diplotypes: dict[str, str] | None = None) -> list[Recommendation]:
         """Recommendations for ``drug`` given per-gene lookup values (see the module doc).
 
         ``lookup`` may hold more genes than a guideline needs (a patient's whole panel); genes
@@ -189,5 +230,5 @@ class GuidelineSet:
         """
         out: list[Recommendation] = []
         for g in self.for_drug(drug, source):
-            out.extend(g.match(drug, lookup))
+            out.extend(g.match(drug, lookup, diplotypes))
         return out

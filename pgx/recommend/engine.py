@@ -259,7 +259,8 @@ def _guideline_values(g: Guideline, gene: str, value: str) -> list[str]:
 
 
 def _rec_json(r: Recommendation) -> dict:
-    return {"population": r.population, "action": r.action,
+    return {"population": r.population, "action": r.action, "action_curated": r.action_curated,
+            "text": r.text, "note": r.note, "diplotypes": {g: list(d) for g, d in r.diplotypes.items()},
             "classification": r.classification or "", "lookup": r.lookup,
             "implications": r.implications, "alternate_drug": r.alternate_drug,
             "dosing": r.dosing}
@@ -270,9 +271,9 @@ def _describe_lookup(lookup: dict[str, str]) -> str:
 
 
 def _rec_text(recs: list[Recommendation]) -> str:
-    if len(recs) == 1 and not recs[0].population or len({r.action for r in recs}) == 1:
-        return recs[0].action
-    return " | ".join(f"{r.population or 'all'}: {r.action}" for r in recs)
+    if len(recs) == 1 and not recs[0].population or len({r.text for r in recs}) == 1:
+        return recs[0].text
+    return " | ".join(f"{r.population or 'all'}: {r.text}" for r in recs)
 
 
 def _classification(recs: list[Recommendation]) -> str:
@@ -292,7 +293,7 @@ def match_drug(drug: str, g: Guideline, states: dict[str, GeneState]) -> dict:
     for combo in itertools.product(*options):
         lookup = dict(zip(g.genes, combo))
         outcomes.append((lookup, g.match(drug, lookup)))
-    distinct = {tuple((r.population, r.action, r.classification) for r in recs)
+    distinct = {tuple((r.population, r.text, r.classification) for r in recs)
                 for _, recs in outcomes}
     not_called = [gene for gene in g.genes if states[gene].values == [NO_RESULT]]
     converted = any(states[gene].phenoconverted for gene in g.genes)
@@ -463,17 +464,17 @@ def format_lookup(doc: dict, drug: str, entries: list[dict]) -> str:
         if e["state"] == "matched":
             for r in e["recommendations"]:
                 pop = f"[{r['population']}] " if r["population"] and len(e["recommendations"]) > 1 else ""
-                lines.append(f"  {pop}{r['action']}"
+                lines.append(f"  {pop}{r['text']}"
                              + (f" ({r['classification']})" if len(e["recommendations"]) > 1 else ""))
                 for gene, text in r["implications"].items():
                     lines.append(f"    {gene}: {text}")
         elif e["state"] == "ambiguous":
             for a in e["alternatives"]:
                 lines.append(f"  if {_describe_lookup(a['lookup'])}:")
-                for r in a["recommendations"] or [{"population": None, "action": "no recommendation",
+                for r in a["recommendations"] or [{"population": None, "text": "no recommendation",
                                                    "classification": ""}]:
                     pop = f"[{r['population']}] " if r["population"] else ""
-                    lines.append(f"    {pop}{r['action']}")
+                    lines.append(f"    {pop}{r['text']}")
         else:
             lines.append(f"  {e['recommendation']}")
     lines.append("")

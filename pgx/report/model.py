@@ -76,8 +76,8 @@ def _category(entry: dict) -> str:
         return "avoid"
     if any(r.get("dosing") for r in recs):
         return "change_dose"
-    if any(re.search(r"\bcaution\b", r["action"], re.I)
-           or r["action"].lower().lstrip().startswith("monitor") for r in recs):
+    if any(re.search(r"\bcaution\b", r["text"], re.I)
+           or r["text"].lower().lstrip().startswith("monitor") for r in recs):
         return "caution"
     return "standard"
 
