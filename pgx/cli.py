@@ -96,7 +96,7 @@ def _check_definitions_dir(spec: str | None) -> None:
 
 def cmd_call(args: argparse.Namespace) -> int:
     from pgx.calling.caller import call_vcfs, check_sample_name, open_inputs
-    from pgx.calling.outside_calls import outside_calls_for, read_outside_calls
+    from pgx.calling.outside_calls import merge_outside_calls, read_outside_calls
     from pgx.calling.output import output_files
     from pgx.definitions import load_definitions
     from pgx.phenotype.assign import assign_phenotypes
@@ -126,22 +126,12 @@ def cmd_call(args: argparse.Namespace) -> int:
             raise UsageError(f"--json-name {args.json_name!r} gives sample {s!r} the file name "
                              f"{args.json_name.format(sample=s)}, which pgx writes itself; use "
                              f"another --json-name, e.g. {{sample}}.calls.json")
-    if outside_rows:
-        extra = outside_calls_for(outside_rows, args.outside_calls, result.samples,
-                                  result.all_samples)
-        for s, outside in extra.items():
-            by_gene = {c.gene: c for c in outside}
-            merged = []
-            for c in result.calls[s]:
-                if c.gene in by_gene:
-                    by_gene[c.gene].warnings.append(
-                        f"outside call replaces the VCF-based call ({c.diplotype or c.status})")
-                    continue
-                merged.append(c)
-            result.calls[s] = merged + outside
+    if outside_rows:  # checked against the definitions; replace VCF-based calls
+        merge_outside_calls(result.calls, outside_rows, args.outside_calls, result.samples,
+                            result.all_samples, defs)
     assign_phenotypes(defs, [c for s in result.samples for c in result.calls[s]])
     files = output_files(outdir, result.samples, result.calls, defs,
-                         result.inputs, args.json_name, result.filters)
+                         result.inputs, args.json_name, result.filters, result.sample_files)
     _write(files, outdir)
     if not args.quiet:
         n_genes = len({c.gene for s in result.samples for c in result.calls[s]})
@@ -225,8 +215,8 @@ def cmd_filter(args: argparse.Namespace) -> int:
 
 
 def cmd_merge_calls(args: argparse.Namespace) -> int:
-    """Concatenate calls.tsv files: each must have the exact calls.tsv header and 8 columns per
-    row; a (sample, gene) pair given twice is an error (a sample called twice)."""
+    """Concatenate calls.tsv files: each must have the exact calls.tsv header and as many
+    columns per row; a (sample, gene) pair given twice is an error (a sample called twice)."""
     import csv
     import io
 
@@ -340,8 +330,7 @@ def _unknown_drug(drug: str, gset, source: str | None) -> str:
 def cmd_lookup(args: argparse.Namespace) -> int:
     """What each guideline says for one patient and one drug, human-readable."""
     from pgx.guidelines import load_guidelines
-    from pgx.recommend import find_calls_file, read_calls, recommend_sample
-    from pgx.recommend.engine import format_lookup
+    from pgx.recommend import find_calls_file, format_lookup, read_calls, recommend_sample
 
     doc = read_calls(find_calls_file(args.calls, args.sample))
     gset = load_guidelines(args.guidelines)
@@ -383,6 +372,71 @@ def cmd_report(args: argparse.Namespace) -> int:
         what = "HTML, JSON, TSV" + (", PDF" if args.pdf else "")
         print(f"pgx report: {doc['sample']} ({what}) -> {outdir} in "
               f"{time.perf_counter() - start:.2f} s", file=sys.stderr)
+    return 0
+
+
+POSITIONS_HELP = """\
+Write the defined positions (GRCh38, with REF and the ALTs of the definitions) of every gene
+that pgx calls from a VCF, so that a lab can genotype each sample at all of them. A defined
+position with no VCF record is UNKNOWN to `pgx call`, never reference: a VCF with only
+variant sites (most pipelines, joint-called cohorts) gives 'partial' calls. Genotyped here,
+a reference sample gets a 0/0 record at every position and a full call.
+
+One record per position and REF; a position shared by two genes is one record naming both.
+Genes called only from outside calls (CYP2D6, HLA) are left out. Genes' extra positions
+(e.g. CYP2C9 rs12777823 for warfarin dosing; part of no allele) are included, flagged POI.
+
+Formats (--format, default from OUT's extension; a .gz name is bgzipped with a .tbi index):
+  .vcf.gz / .vcf  sites-only VCFv4.2: ID rsID, INFO GENE and LABEL (HGVS or common name),
+                  ##contig lines with GRCh38 lengths, the definitions' source and version
+  .bed / .bed.gz  chrom, POS-1, POS-1+len(REF), GENE:rsID (0-based half-open REF span)
+  .tsv.gz / .tsv  CHROM, POS, REF,ALT: the -T file `bcftools call -C alleles` needs (but see
+                  the note below)
+
+Genotyping a BAM/CRAM at these positions (ref.fa: the GRCh38 FASTA the reads are aligned to):
+
+  pgx positions -o positions.vcf.gz
+  # bcftools: pileup only at the positions (-R jumps through the BAM index), then call every
+  # site, reference ones included (no -v)
+  bcftools mpileup -f ref.fa -R positions.vcf.gz -a AD,DP -Ou sample.bam \\
+    | bcftools call -m -Oz -o sample.pgx.vcf.gz
+  # males: add `--ploidy GRCh38 -S sexes.txt` to bcftools call (lines: sample<TAB>M or F)
+  # for haploid chrX/chrY genotypes
+  pgx call -o out/ sample.pgx.vcf.gz
+
+  # GATK 4 HaplotypeCaller: --alleles is "the set of alleles to force-call regardless of
+  # evidence" (a 0/0 sample still gets a record); -L takes the VCF's positions as intervals,
+  # -ip pads them by 100 bp; write a plain VCF (not -ERC GVCF: pgx refuses gVCF blocks)
+  gatk HaplotypeCaller -R ref.fa -I sample.bam -L positions.vcf.gz -ip 100 \\
+    --alleles positions.vcf.gz -O sample.pgx.vcf.gz
+  pgx call -o out/ sample.pgx.vcf.gz
+
+Not recommended: `bcftools call -m -C alleles -T positions.tsv.gz`. On simulated reads,
+bcftools 1.16 called a heterozygous deletion (CYP2C9*6) and insertion (CYP3A5*7) 0/0 that
+way (pgx then calls *1/*1), and it genotypes only the listed alleles, so an unexpected allele
+at a position goes unreported; `bcftools call -m` as above called both correctly.
+
+examples:
+  pgx positions -o positions.vcf.gz
+  pgx positions --definitions ../shared/oracle/pharmcat/definitions -o pharmcat.bed
+  pgx positions --format tsv -o alleles.tsv.gz
+"""
+
+
+def cmd_positions(args: argparse.Namespace) -> int:
+    """The defined positions of the VCF-callable genes as VCF, BED or TSV (see POSITIONS_HELP)."""
+    from pgx.definitions import load_definitions
+    from pgx.definitions.positions import defined_positions, format_for, write_positions
+
+    fmt = format_for(args.output, args.format)
+    _check_definitions_dir(args.definitions)
+    defs = load_definitions(args.definitions)
+    positions = defined_positions(defs)
+    written = write_positions(args.output, fmt, positions, defs)
+    if not args.quiet:
+        genes = len({g for p in positions for g in p.genes})
+        print(f"pgx positions: {len(positions):,} positions of {genes} genes ({defs.source} "
+              f"{defs.version}) -> {' + '.join(map(str, written))}", file=sys.stderr)
     return 0
 
 
@@ -502,6 +556,21 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--pdf", action="store_true", help="also write a PDF (needs chromium)")
     rp.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     rp.set_defaults(func=cmd_report)
+
+    ps = sub.add_parser("positions", help="the defined positions (VCF, BED or TSV), to genotype "
+                        "samples at before calling", description=POSITIONS_HELP,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ps.add_argument("-o", "--output", required=True, metavar="OUT",
+                    help="output file: .vcf.gz, .vcf, .bed(.gz) or .tsv(.gz); .gz is bgzipped "
+                         "and indexed (.tbi)")
+    ps.add_argument("--format", choices=("vcf", "bed", "tsv"),
+                    help="output format (default: from OUT's extension)")
+    ps.add_argument("--definitions", metavar="DIR",
+                    help="allele definitions: PharmCAT's definitions directory "
+                         "(*_translation.json) or a folder of pgx gene YAML; default: the "
+                         "embedded panel")
+    ps.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    ps.set_defaults(func=cmd_positions)
     return p
 
 

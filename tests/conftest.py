@@ -32,3 +32,37 @@ def env() -> dict:
     e = dict(os.environ)
     e["PYTHONPATH"] = str(REPO) + os.pathsep + e.get("PYTHONPATH", "")
     return e
+
+
+def _make_demo():
+    """resources/demo/make_demo.py as a module (its Patient model writes VCFs from the panel)."""
+    import importlib.util
+
+    name = "pgx_make_demo"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "resources" / "demo" /
+                                                      "make_demo.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture
+def patient_vcf(tmp_path):
+    """``patient_vcf(sample, design={gene: alleles}, absent={gene: [rsid]}, nocall=...,
+    filtered=..., phased=False, sex="F")`` -> path of a bgzipped, indexed VCF with a record at
+    every defined position of the embedded panel (minus ``absent``), genotypes built from the
+    named alleles as the demo patients are."""
+    md = _make_demo()
+    from pgx.definitions import load_definitions
+
+    defs = load_definitions()
+
+    def make(sample: str, **kwargs) -> Path:
+        patient = md.Patient(sample, **kwargs)
+        path = tmp_path / f"{sample}.vcf.gz"
+        md.write_vcf_gz(md.vcf_text(patient, defs), path)
+        return path
+
+    return make

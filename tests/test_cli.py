@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PHARMCAT_EXAMPLE = SHARED / "oracle" / "pharmcat" / "examples" / "pharmcat.example.vcf"
 TSV_HEADER = ["sample", "gene", "diplotype", "phenotype", "activity_score",
-              "missing_positions", "status", "reason"]
+              "missing_positions", "status", "reason", "possible_phenotypes"]
 
 
 def pgx(*args, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -193,7 +193,7 @@ def test_calls_record_the_filter_and_masked_positions_are_missing(tmp_path):
     assert doc["input_filters"] == [{
         "input": str(filtered), "tool": "pgx filter", "version": doc["pipeline"]["version"],
         "preset": "wgs_default", "include": None, "exclude": "QUAL<20",
-        "set_gt_missing": "FMT/GQ<20 || FMT/DP<8"}]
+        "set_gt_missing": "FMT/GQ<20 || FMT/DP<8", "source": str(demo)}]
     nat2 = next(g for g in doc["genes"] if g["gene"] == "NAT2")
     assert any(m.startswith("chr8:18400593") for m in nat2["missing_positions"])
     # unfiltered, the same position is read as the genotype it has (0/0)

@@ -155,7 +155,10 @@ def our_side(doc: dict, drug: str, source: str) -> dict | None:
     states = set()
     for e in entries:
         states.add(e["state"])
-        for r in e["recommendations"] if e["state"] == "matched" else []:
+        # an incomplete entry (an untyped gene of a multi-gene guideline, or a result the
+        # missing data leave possible) still carries the recommendation for the result as
+        # reported: that is what PharmCAT matches
+        for r in e["recommendations"] if e["state"] in ("matched", "incomplete") else []:
             lookup.update(r["lookup"])
             classes.add(r["classification"] or "")
     return {"lookup": lookup, "classifications": classes, "states": states}

@@ -40,6 +40,7 @@ class CallResult:
     inputs: list[str]
     all_samples: list[str]  # every sample in the inputs (``samples`` may be a selection)
     filters: list[dict] = field(default_factory=list)  # quality filters named in the headers
+    sample_files: dict[str, list[str]] = field(default_factory=dict)  # sample -> its inputs
 
 
 def _targets(defs: DefinitionSet) -> dict[str, np.ndarray]:
@@ -193,6 +194,11 @@ def call_vcfs(paths: list[str], defs: DefinitionSet, samples: list[str] | None =
         source = f"{defs.source} {defs.version}"
         for c in match_gene(gg, source, all_candidates=all_candidates):
             calls[c.sample].append(c)
-    filters = [f for vf in files for f in header_filters(vf.header, str(vf.path))]
+    filters = [f for p, vf in zip(paths, files) for f in header_filters(vf.header, str(p))]
+    sample_files: dict[str, list[str]] = {s: [] for s in wanted}
+    for p, vf in zip(paths, files):
+        for s in vf.samples:
+            if s in sample_files:
+                sample_files[s].append(str(p))
     return CallResult(samples=list(wanted), calls=calls, definitions=defs, inputs=list(paths),
-                      all_samples=list(order), filters=filters)
+                      all_samples=list(order), filters=filters, sample_files=sample_files)

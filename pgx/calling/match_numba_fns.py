@@ -74,13 +74,10 @@ def allele_candidates(def_ptr, def_pos, pattern, codes):
 
 
 @numba_jit
-def _sample_pairs(s, cand, score, pattern, codes, block, out_a, out_b, out_score, start, fill):
-    """Count (and if ``fill``, write from ``start``) the consistent pairs a <= b of sample s."""
+def het_blocks(s, codes, block, hets, blk, ids):
+    """Heterozygous positions of sample ``s`` into ``hets`` and each one's phase-block number
+    (0..n_b-1) into ``blk`` (``ids`` is scratch); returns ``(n_h, n_b)``."""
     n_p = codes.shape[1]
-    n_a = cand.shape[1]
-    hets = np.empty(n_p, dtype=np.int64)
-    blk = np.empty(n_p, dtype=np.int64)
-    ids = np.empty(n_p, dtype=np.int64)
     n_h = 0
     n_b = 0
     for p in range(n_p):
@@ -100,6 +97,37 @@ def _sample_pairs(s, cand, score, pattern, codes, block, out_a, out_b, out_score
             n_b += 1
         blk[n_h] = j
         n_h += 1
+    return n_h, n_b
+
+
+@numba_jit
+def pair_fits(s, a, b, pattern, codes, hets, blk, n_h, n_b, allowed):
+    """Can alleles ``a`` and ``b`` be the two haplotypes of sample ``s``, with one orientation
+    per phase block at its heterozygous positions (from :func:`het_blocks`)?"""
+    for q in range(n_b):
+        allowed[q] = 3
+    for i in range(n_h):
+        p = hets[i]
+        c0 = codes[s, p, 0]
+        c1 = codes[s, p, 1]
+        fwd = _accepts(pattern[a, p], c0) and _accepts(pattern[b, p], c1)
+        rev = _accepts(pattern[a, p], c1) and _accepts(pattern[b, p], c0)
+        bits = (1 if fwd else 0) | (2 if rev else 0)
+        allowed[blk[i]] &= bits
+        if allowed[blk[i]] == 0:
+            return False
+    return True
+
+
+@numba_jit
+def _sample_pairs(s, cand, score, pattern, codes, block, out_a, out_b, out_score, start, fill):
+    """Count (and if ``fill``, write from ``start``) the consistent pairs a <= b of sample s."""
+    n_p = codes.shape[1]
+    n_a = cand.shape[1]
+    hets = np.empty(n_p, dtype=np.int64)
+    blk = np.empty(n_p, dtype=np.int64)
+    ids = np.empty(n_p, dtype=np.int64)
+    n_h, n_b = het_blocks(s, codes, block, hets, blk, ids)
     allowed = np.empty(max(n_b, 1), dtype=np.int8)
     n = 0
     for a in range(n_a):
@@ -108,21 +136,7 @@ def _sample_pairs(s, cand, score, pattern, codes, block, out_a, out_b, out_score
         for b in range(a, n_a):
             if not cand[s, b]:
                 continue
-            for q in range(n_b):
-                allowed[q] = 3
-            ok = True
-            for i in range(n_h):
-                p = hets[i]
-                c0 = codes[s, p, 0]
-                c1 = codes[s, p, 1]
-                fwd = _accepts(pattern[a, p], c0) and _accepts(pattern[b, p], c1)
-                rev = _accepts(pattern[a, p], c1) and _accepts(pattern[b, p], c0)
-                bits = (1 if fwd else 0) | (2 if rev else 0)
-                allowed[blk[i]] &= bits
-                if allowed[blk[i]] == 0:
-                    ok = False
-                    break
-            if ok:
+            if pair_fits(s, a, b, pattern, codes, hets, blk, n_h, n_b, allowed):
                 if fill:
                     out_a[start + n] = a
                     out_b[start + n] = b

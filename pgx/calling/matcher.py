@@ -33,6 +33,7 @@ from pgx.calling.encode import (
     expand_allele,
 )
 from pgx.calling.model import CALLED, NOT_CALLED, PARTIAL, Diplotype, GeneCall
+from pgx.calling.not_excluded import fill_not_excluded
 from pgx.definitions.model import GeneDefinition
 
 UNPHASED_PS = np.int64(1) << np.int64(40)  # block id for '|' genotypes without a PS field
@@ -321,8 +322,31 @@ def _match_samples(gg: GeneGenotypes, rows: np.ndarray, codes: np.ndarray, haplo
                 why = sorted({STATUS_REASON[int(status_row[p])] for p in missing})
                 call.reason = (f"{len(missing)} of {len(gene.variants)} defined positions missing "
                                f"({', '.join(why)}); they were not assumed reference")
+                _note_split_haplotype(gene, call, status_row)
         calls.append(call)
+    fill_not_excluded(gene, pats, codes, status, block, haploid, calls, labels)
     return calls
+
+
+def _note_split_haplotype(gene: GeneDefinition, call: GeneCall, status_row: np.ndarray) -> None:
+    """A split haplotype (DPYD HapB3) named from its tag while the marker was not observed is
+    an inference: say so (its not-excluded alternatives include the tag alone)."""
+    sh = gene.split_haplotype
+    if sh is None or not any(sh.allele in d.alleles for d in call.diplotypes):
+        return
+    p_marker = next(i for i, v in enumerate(gene.variants) if v.position == sh.marker_position)
+    if status_row[p_marker] == STATUS_OK:
+        return
+    tag = next(v for v in gene.variants if v.position == sh.tag_position)
+    marker = gene.variants[p_marker]
+
+    def short(v):
+        return (v.label or v.key).split(" (")[0]
+
+    note = (f"{sh.allele} was inferred from its tag {short(tag)} alone: the causal "
+            f"{short(marker)} ({variant_label(gene, p_marker)}) was not observed, and without "
+            f"it the tag is a normal-function haplotype")
+    call.inferred = "; ".join(x for x in (call.inferred, note) if x)
 
 
 def _rename_sub_alleles(gene: GeneDefinition, call: GeneCall) -> None:

@@ -37,6 +37,11 @@ class GeneCall:
     phenotype: str = ""
     activity_score: str = ""
     lookup_keys: list[str] = field(default_factory=list)
+    # diplotypes the genotypes do not exclude besides the reported ones, grouped by phenotype
+    # (pgx.calling.not_excluded); possible_phenotypes/phenotype_certain: pgx.phenotype.assign
+    not_excluded: list[dict] = field(default_factory=list)
+    possible_phenotypes: list[str] = field(default_factory=list)
+    phenotype_certain: bool = False
     source: str = ""  # definitions source, or outside-call file
 
     @property

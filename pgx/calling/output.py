@@ -19,19 +19,21 @@ from pgx.calling.model import GeneCall
 from pgx.definitions.model import DefinitionSet
 
 TSV_COLUMNS = ("sample", "gene", "diplotype", "phenotype", "activity_score",
-               "missing_positions", "status", "reason")
-SCHEMA_VERSION = "1.0"
+               "missing_positions", "status", "reason", "possible_phenotypes")
+SCHEMA_VERSION = "1.1"  # 1.1: not_excluded, possible_phenotypes, phenotype_certain
 
 
 def _call_key(c: GeneCall) -> tuple:
     """Calls copied across samples (see matcher) share their lists: identical content."""
     return (c.gene, c.status, c.reason, c.phenotype, c.activity_score, id(c.diplotypes),
-            id(c.candidates), id(c.missing_positions), id(c.warnings), c.source)
+            id(c.candidates), id(c.missing_positions), id(c.warnings), id(c.not_excluded),
+            tuple(c.possible_phenotypes), c.inferred, c.source)
 
 
 def calls_tsv(calls: list[GeneCall]) -> str:
-    """One row per sample and gene; missing positions as ``chrom:pos`` joined by ``;``; the
-    reason column also carries the call's warnings (the JSON keeps them apart)."""
+    """One row per sample and gene; possible phenotypes and missing positions (``chrom:pos``)
+    joined by ``;``; the reason column also carries the call's warnings (the JSON keeps them
+    apart)."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow(TSV_COLUMNS)
@@ -43,7 +45,8 @@ def calls_tsv(calls: list[GeneCall]) -> str:
             reason = "; ".join([c.reason] * bool(c.reason) + c.warnings)
             csv.writer(tail, delimiter="\t", lineterminator="\n").writerow(
                 [c.gene, c.diplotype, c.phenotype, c.activity_score,
-                 ";".join(m.split(" ")[0] for m in c.missing_positions), c.status, reason])
+                 ";".join(m.split(" ")[0] for m in c.missing_positions), c.status, reason,
+                 ";".join(c.possible_phenotypes)])
             rows[key] = tail.getvalue()
         w.writerow([c.sample])
         buf.seek(buf.tell() - 1)  # replace the newline after the sample with a tab
@@ -62,6 +65,10 @@ def gene_json(c: GeneCall, defs: DefinitionSet) -> dict:
         "phenotype": c.phenotype,
         "activity_score": c.activity_score,
         "lookup_keys": c.lookup_keys,
+        "not_excluded": c.not_excluded,
+        "possible_phenotypes": c.possible_phenotypes,
+        "phenotype_certain": c.phenotype_certain,
+        "activity_ranges": activity_ranges(g),
         "missing_positions": c.missing_positions,
         "positions_tested": len(g.variants) if g else 0,
         "alleles_tested": len(g.alleles) if g else 0,
@@ -71,6 +78,13 @@ def gene_json(c: GeneCall, defs: DefinitionSet) -> dict:
         "warnings": c.warnings,
         "source": c.source,
     }
+
+
+def activity_ranges(g) -> list[dict]:
+    """The gene's activity score -> phenotype ranges (inclusive), for activity-score genes."""
+    if g is None or g.phenotypes.method != "activity_score":
+        return []
+    return [{"min": lo, "max": hi, "phenotype": label} for lo, hi, label in g.phenotypes.activity_ranges]
 
 
 def sample_json(sample: str, calls: list[GeneCall], defs: DefinitionSet, inputs: list[str],
@@ -143,12 +157,16 @@ def write_atomically(files: dict[Path, str], threads: int = 4) -> None:
 
 def output_files(outdir: Path, samples: list[str], calls: dict[str, list[GeneCall]],
                  defs: DefinitionSet, inputs: list[str], json_name: str,
-                 filters: list[dict] | None = None) -> dict[Path, str]:
+                 filters: list[dict] | None = None,
+                 sample_files: dict[str, list[str]] | None = None) -> dict[Path, str]:
+    """Every output file as text; each sample's JSON names only the inputs that hold the
+    sample (``sample_files``) and their filters."""
     all_calls = [c for s in samples for c in calls[s]]
     files = {outdir / "calls.tsv": calls_tsv(all_calls),
              outdir / "tested.json": json.dumps(tested_json(defs), indent=1) + "\n"}
     cache: dict = {}
     for s in samples:
-        files[outdir / json_name.format(sample=s)] = sample_json(s, calls[s], defs, inputs, cache,
-                                                                filters)
+        mine = (sample_files or {}).get(s, inputs)
+        files[outdir / json_name.format(sample=s)] = sample_json(
+            s, calls[s], defs, mine, cache, [f for f in filters or [] if f["input"] in mine])
     return files

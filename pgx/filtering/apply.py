@@ -123,9 +123,11 @@ def _temp_beside(path: Path, suffix: str = "") -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp{suffix}")
 
 
-def _header_lines(header_lines: list[str], settings: FilterSettings, argv: list[str] | None
-                  ) -> list[str]:
-    record = json.dumps(settings.header_record(), separators=(",", ":"))
+def _header_lines(header_lines: list[str], settings: FilterSettings, argv: list[str] | None,
+                  source: str | None = None) -> list[str]:
+    """The input's header plus what was applied, by which version, to which file (``source``:
+    the input path, which reports name as the patient's genotype data)."""
+    record = json.dumps({**settings.header_record(), "input": source}, separators=(",", ":"))
     extra = [f"##{HEADER_KEY}={record}"]
     if argv:
         extra.append(f"##{HEADER_KEY}Command={shlex.join(argv)}; Date={time.ctime()}")
@@ -284,7 +286,8 @@ def filter_vcf(in_path: str, out_path: str, settings: FilterSettings, *, threads
                             clauses=list(site_filter.clauses) if site_filter else [])
         stats.clause_failures = np.zeros(len(stats.clauses), dtype=np.int64)
         writer = _Output(out, otype, deflate_level(level))
-        writer.write(("\n".join(_header_lines(header.lines, settings, argv)) + "\n").encode())
+        writer.write(("\n".join(_header_lines(header.lines, settings, argv, str(in_path)))
+                      + "\n").encode())
         exclude = bool(settings.exclude)
         blevel = deflate_level(level) if writer.compressed else -1
 

@@ -38,7 +38,10 @@ from pgx.guidelines.model import (
     Guideline,
     GuidelineSet,
     Recommendation,
+    diplotype_form,
+    lookup_key,
 )
+from pgx.phenotype.scores import format_score
 from pgx.resources import resource_path
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -50,9 +53,9 @@ _TOP_REQUIRED = {"source", "title", "year", "pmid", "url", "version", "authored"
                  "genes", "recommendations"}
 _TOP_OPTIONAL = {"pharmgkb_id", "population", "populations", "implications", "value_sets",
                  "other_genes", "notes"}
-_ENTRY_REQUIRED = {"lookup", "classification", "text"}
-_ENTRY_OPTIONAL = {"drugs", "population", "implications", "alternate_drug", "dosing", "action",
-                   "note", "diplotypes"}
+_ENTRY_REQUIRED = {"lookup", "classification", "action", "text"}
+_ENTRY_OPTIONAL = {"drugs", "population", "implications", "alternate_drug", "dosing", "note",
+                   "diplotypes"}
 _IMPLICATION_KEYS = {"values", "text"}
 
 _SCORE = re.compile(r"^[0-9]+\.[0-9]{1,2}$")
@@ -80,12 +83,6 @@ def known_genes() -> frozenset[str]:
     names = {p.stem for p in resource_path("definitions").glob("*.yaml")}
     names |= {p.stem for p in resource_path("phenotypes").glob("*.yaml")}
     return frozenset(names | ALLELE_STATUS_GENES)
-
-
-def format_score(x: float) -> str:
-    """An activity score as a lookup value: ``1.5``, ``2.0``, ``0.25`` (CPIC's spelling)."""
-    s = f"{x:.2f}".rstrip("0")
-    return s + "0" if s.endswith(".") else s
 
 
 def check_lookup_value(gene: str, value: Any) -> str | None:
@@ -268,6 +265,7 @@ def load_guideline_file(path: Path, root: Path | None = None,
     for d in drugs:
         if not any(r.drug == d for r in recs):
             raise _fail(where, f"drug {d!r} has no recommendation")
+    _check_genotype_specific(where, recs)
 
     return Guideline(
         id=gid, source=source, title=str(doc["title"]).strip(), year=year,
@@ -369,13 +367,10 @@ def _parse_entry(where: str, e: Any, drugs: list[str], genes: list[str], default
         if not isinstance(v, bool):
             raise _fail(where, f"{k} must be true or false: {v!r}")
         flags[k] = v
-    if "action" in e:
-        action, curated = e["action"], True
-        if action not in ACTIONS:
-            raise _fail(where, f"action must be one of {', '.join(ACTIONS)} (what the advice asks "
-                               f"for; the wording goes under text:), got {action!r}")
-    else:
-        action, curated = flag_action(flags["alternate_drug"], flags["dosing"]), False
+    action = e["action"]  # curated from the text; alternate_drug/dosing are PharmGKB's flags
+    if action not in ACTIONS:
+        raise _fail(where, f"action must be one of {', '.join(ACTIONS)} (what the advice asks "
+                           f"for; the wording goes under text:), got {action!r}")
     selectors = _diplotype_selectors(where, e.get("diplotypes"), genes)
     lookup = e["lookup"]
     if not isinstance(lookup, dict) or not lookup:
@@ -413,11 +408,36 @@ def _parse_entry(where: str, e: Any, drugs: list[str], genes: list[str], default
         for d in edrugs:
             for pop in pops:
                 out.append(Recommendation(drug=d, lookup=dict(lk), text=text, action=action,
-                                          action_curated=curated, implications=dict(imps),
+                                          action_curated=True, implications=dict(imps),
                                           classification=cls, population=pop, note=note,
                                           diplotypes=dict(selectors), guideline_id=gid,
                                           entry=label, **flags))
     return out
+
+
+def _check_genotype_specific(where: str, recs: list[Recommendation]) -> None:
+    """Genotype-specific entries (``diplotypes:``) refine a default: for every drug, population
+    and lookup that has them there must also be an entry without ``diplotypes:`` (the advice for
+    every other genotype with that value), and no diplotype may be claimed by two of them."""
+    defaults = {(r.drug, r.population, lookup_key(r.lookup)) for r in recs if not r.diplotypes}
+    claimed: dict[tuple, str] = {}
+    for r in recs:
+        if not r.diplotypes:
+            continue
+        k = (r.drug, r.population, lookup_key(r.lookup))
+        look = ", ".join(f"{g}={v!r}" for g, v in k[2])
+        if k not in defaults:
+            raise GuidelineError(
+                f"{where}: {r.entry}: genotype-specific entry (diplotypes:) for {r.drug} / "
+                f"population {r.population!r} / {look} has no default entry: add one without "
+                f"diplotypes: for the other genotypes with this value")
+        for g, ds in r.diplotypes.items():
+            for d in {diplotype_form(x) for x in ds}:
+                other = claimed.setdefault(k + (g, d), r.entry)
+                if other != r.entry:
+                    raise GuidelineError(
+                        f"{where}: {r.entry}: {g} {d} is already selected by {other} for "
+                        f"{r.drug} / population {r.population!r} / {look}")
 
 
 def flag_action(alternate_drug: bool, dosing: bool) -> str:

@@ -24,8 +24,9 @@ def header_filters(header_text: str, path: str) -> list[dict]:
         if not isinstance(rec, dict):
             continue
         entry = {"input": path, "tool": "pgx filter", "version": str(rec.get("version", ""))}
-        for key in ("preset", "include", "exclude", "set_gt_missing"):
-            entry[key] = rec.get(key) if isinstance(rec.get(key), str) else None
+        for key in ("preset", "include", "exclude", "set_gt_missing", "source"):
+            entry[key] = rec.get("input" if key == "source" else key)
+            entry[key] = entry[key] if isinstance(entry[key], str) else None
         found.append((m.start(), entry))
     for m in _BCFTOOLS.finditer(header_text):
         cmd = m.group(2).strip()
@@ -35,6 +36,16 @@ def header_filters(header_text: str, path: str) -> list[dict]:
         found.append((m.start(), {"input": path, "tool": f"bcftools {m.group(1)}",
                                   "command": cmd}))
     return [e for _, e in sorted(found, key=lambda x: x[0])]
+
+
+def original_inputs(inputs: list[str], filters: list[dict]) -> list[str]:
+    """The files the genotypes came from before any recorded pgx filter: the ``source`` a
+    filter recorded for a filtered input, else the input itself."""
+    by_input: dict[str, str] = {}
+    for f in filters:  # oldest first: the first recorded source of an input is its origin
+        if f.get("source"):
+            by_input.setdefault(f["input"], f["source"])
+    return [by_input.get(p, p) for p in inputs]
 
 
 def describe_filter(entry: dict) -> str:

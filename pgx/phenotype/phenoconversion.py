@@ -82,11 +82,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
 from pgx.errors import InputError
+from pgx.phenotype.scores import format_score, score_phenotype
 from pgx.resources import resource_path
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -340,25 +341,27 @@ def _strip_name(name: str) -> str:
     return " ".join(words)
 
 
-def _lookup(table: InteractionTable, name: str) -> str | None:
+def _lookup(lookup: Callable[[str], str | None], name: str) -> str | None:
     for candidate in (name, _strip_name(name)):
-        drug = table.lookup(candidate)
+        drug = lookup(candidate)
         if drug is not None:
             return drug
     return None
 
 
-def match_medication(table: InteractionTable, name: str) -> tuple[list[str], list[str]]:
-    """``(drugs, unknown)`` for one medication name: the table's drugs it contains and the
-    parts of it the table does not know (see the module docstring for the matching order)."""
-    drug = _lookup(table, name)
+def match_names(name: str, lookup: Callable[[str], str | None]) -> tuple[list[str], list[str]]:
+    """``(drugs, unknown)`` for one medication name: the drugs ``lookup`` (a name -> drug
+    function) finds in it and the parts it does not know, trying the whole name, then without
+    dose and salt words, then outside/inside parentheses, then a combination's components (the
+    order of the module docstring)."""
+    drug = _lookup(lookup, name)
     if drug is not None:
         return [drug], []
     inside = [p.strip() for p in _PARENS.findall(name) if p.strip()]
     outside = " ".join(_PARENS.sub(" ", name).split())
     if inside:
         for part in (outside, *inside):
-            drug = _lookup(table, part)
+            drug = _lookup(lookup, part)
             if drug is not None:
                 return [drug], []
     base = outside or name
@@ -366,7 +369,7 @@ def match_medication(table: InteractionTable, name: str) -> tuple[list[str], lis
     if len(parts) > 1:
         drugs, unknown = [], []
         for p in parts:
-            d = _lookup(table, p)
+            d = _lookup(lookup, p)
             if d is None:
                 unknown.append(p.strip())
             elif d not in drugs:
@@ -374,6 +377,12 @@ def match_medication(table: InteractionTable, name: str) -> tuple[list[str], lis
         if drugs:
             return drugs, unknown
     return [], [name]
+
+
+def match_medication(table: InteractionTable, name: str) -> tuple[list[str], list[str]]:
+    """``(drugs, unknown)`` for one medication name: the interaction table's drugs it contains
+    (names, synonyms, brands) and the parts of it the table does not know."""
+    return match_names(name, table.lookup)
 
 
 # ============================================================================ conversion
@@ -400,11 +409,8 @@ class Conversion:
 
 
 def fmt_score(x: float | None) -> str:
-    """2.0, 1.5, 0.25, 0.125 (CPIC style, without rounding halved scores)."""
-    if x is None:
-        return "n/a"
-    s = f"{x:.3f}".rstrip("0")
-    return s + "0" if s.endswith(".") else s
+    """A score for a message: :func:`pgx.phenotype.scores.format_score`, ``n/a`` for none."""
+    return format_score(x) or "n/a"
 
 
 def _parse_scores(score: float | int | str | None) -> list[float] | None:
@@ -436,9 +442,9 @@ def cyp2d6_phenotype(score: float, ranges: Iterable[tuple[float, float, str]] | 
     1.125, 2.375 after halving): such a score takes the neighbouring range that is neither
     Poor (exactly 0) nor Normal (closed band), as in the consensus bands of Caudle et al. 2020."""
     rs = sorted(ranges if ranges is not None else _cyp2d6_ranges())
-    for lo, hi, label in rs:
-        if lo <= score <= hi:
-            return label
+    label = score_phenotype(rs, score)
+    if label is not None:
+        return label
     lower = max((r for r in rs if r[1] < score), default=None, key=lambda r: r[1])
     upper = min((r for r in rs if r[0] > score), default=None, key=lambda r: r[0])
     options = [r[2] for r in (lower, upper) if r is not None and r[2] not in (PM, NM)]
