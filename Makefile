@@ -46,9 +46,10 @@ sysdeps:
 		fi; \
 	fi
 
-# The demo patients are resources/demo/DEMO00*.vcf.gz (written by resources/demo/make_demo.py).
+# The demo patients are resources/demo/DEMO00*.vcf.gz (written by resources/demo/make_demo.py);
+# --forceall: every run redoes the demo (~10 s), so results/ never shows an older pgx's output.
 demo: venv
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 2 --configfile config/config.yaml
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores 2 --forceall --configfile config/config.yaml
 	@echo
 	@echo "demo results: results/cohort/calls.tsv (all samples); per sample results/<sample>/calls.tsv,"
 	@echo "  calls.json, recommend/ (drug recommendations) and report/<sample>.report.html"

@@ -29,10 +29,14 @@ def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, float]
 
 
 def bench(label: str, make_cmd, repeat: int, env=None) -> dict:
-    """``make_cmd(k)`` is the command of run ``k`` (0 = the warm-up)."""
+    """``make_cmd(k)`` is the command of run ``k`` (0 = the warm-up). Dirty pages are
+    written out (``sync``) before each run, so that no run pays for the writes of the one
+    before it."""
+    os.sync()
     run_measured(make_cmd(0), env)  # warm-up
     walls, rss = [], []
     for k in range(1, repeat + 1):
+        os.sync()
         w, r = run_measured(make_cmd(k), env)
         walls.append(w)
         rss.append(r)

@@ -244,3 +244,29 @@ def test_nothing_unsettled_reads_as_standard(tmp_path, sample):
         for e in entries(report, drug):
             assert e["state"] == "matched", (drug, e["state"])
             assert all(p["status"] not in ("not_called", "not_typed") for p in e["phenotypes"])
+
+
+def test_genotype_specific_advice_with_another_possible_diplotype(patient_vcf, tmp_path):
+    """A *2/*2 patient (siponimod: no action) whose missing data leave *1/*3 (the same activity
+    score 1.0, half the dose) possible: incomplete, with the general advice as the alternative."""
+    vcf = patient_vcf("P10", design={"CYP2C9": ("*2", "*2")})
+    run("call", "-q", "-o", tmp_path / "calls", vcf)
+    path = tmp_path / "calls" / "P10.calls.json"
+    doc = json.loads(path.read_text())
+    g = next(x for x in doc["genes"] if x["gene"] == "CYP2C9")
+    assert g["diplotype"] == "*2/*2" and g["lookup_keys"] == ["1.0"]
+    g["status"], g["phenotype_certain"] = "partial", True  # as if rs1057910 were missing
+    g["not_excluded"] = [{"phenotype": "Intermediate Metabolizer", "activity_scores": ["1.0"],
+                          "lookup_keys": ["1.0"], "count": 1, "examples": ["*1/*3"],
+                          "positions": [{"position": "chr10:94981296", "rsid": "rs1057910",
+                                         "alleles": ["*3"], "more_alleles": 0}],
+                          "more_positions": 0, "resolved_by": "positions"}]
+    path.write_text(json.dumps(doc))
+    run("recommend", "-q", "--drugs", "siponimod", "-o", tmp_path / "rec", path)
+    rec = json.loads((tmp_path / "rec" / "P10.recommendations.json").read_text())
+    (e,) = entries(rec, "siponimod", "DPWG")
+    assert e["state"] == "incomplete" and e["action"] == "standard"
+    other = [a for a in e["alternatives"] if not a["includes_reported"]]
+    assert other and other[0]["action"] == "change_dose"
+    assert "a diplotype other than *2/*2" in other[0]["results"][0]
+    assert any("*3" in s["text"] and "rs1057910" in s["text"] for s in e["settle"])

@@ -18,6 +18,7 @@ from pgx.definitions import load_definitions
 from pgx.errors import InputError
 from pgx.phenotype.assign import diplotype_phenotype
 from pgx.guidelines.loader import (
+    flag_action,
     GuidelineError,
     format_score,
     load_guideline_file,
@@ -570,6 +571,22 @@ def test_pharmcat_reader_loads_all(pharmcat):
     assert r.classification == "Strong" and r.alternate_drug
     dpwg = pharmcat.match("siponimod", {"CYP2C9": "*3/*3"}, "DPWG")
     assert dpwg, "diplotype lookup keys are read as '*3/*3'"
+
+
+def test_pharmcat_recommendations_take_our_curated_actions(pharmcat, ours):
+    """A PharmGKB cell that one of our files covers (same source, drug, population, lookup)
+    takes its curated action; the rest keep their flags' category, marked not curated."""
+    recs = [r for g in pharmcat.guidelines for r in g.recommendations]
+    curated = [r for r in recs if r.action_curated]
+    assert len(curated) > 0.65 * len(recs), (len(curated), len(recs))  # 1,840 of 2,583
+    assert all(r.action == flag_action(r.alternate_drug, r.dosing)
+               for r in recs if not r.action_curated)
+    (atorva,) = pharmcat.match("atorvastatin", {"SLCO1B1": "Poor Function"}, "CPIC")
+    (mine,) = ours.match("atorvastatin", {"SLCO1B1": "Poor Function"}, "CPIC")
+    assert atorva.action_curated and atorva.action == mine.action == "change_dose"
+    assert atorva.alternate_drug  # the flags say avoid
+    (flucl,) = pharmcat.match("flucloxacillin", {"HLA-B": "*57:01 positive"}, "DPWG")
+    assert flucl.action == "monitor" and flucl.alternate_drug  # the flag says avoid
 
 
 def test_pharmcat_reader_errors(tmp_path):

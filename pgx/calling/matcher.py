@@ -324,7 +324,7 @@ def _match_samples(gg: GeneGenotypes, rows: np.ndarray, codes: np.ndarray, haplo
                                f"({', '.join(why)}); they were not assumed reference")
                 _note_split_haplotype(gene, call, status_row)
         calls.append(call)
-    fill_not_excluded(gene, pats, codes, status, block, haploid, calls, labels)
+    fill_not_excluded(gene, pats, codes, status, block, haploid, calls)
     return calls
 
 

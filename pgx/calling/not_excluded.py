@@ -12,8 +12,10 @@ phenotype (:func:`pgx.phenotype.assign.outcome_table`). Each group of a call's `
 * ``phenotype``, ``activity_scores`` and ``lookup_keys`` (the guideline lookup values);
 * ``count`` diplotypes, and up to :data:`N_EXAMPLES` ``examples``;
 * ``positions``: the missing positions that would tell the group apart from the reported call,
-  each with the alleles of the group that carry a variant there (``chrom:pos``, 1-based VCF
-  POS, rsID, label);
+  each with the alleles of the group or the call that carry a variant there (``chrom:pos``,
+  1-based VCF POS, and rsID); at most :data:`N_POSITIONS`, those of the alleles listed first
+  in the definitions (the common, low-numbered ones), the rest counted in
+  ``more_positions`` (every missing position is in the call's ``missing_positions``);
 * ``resolved_by``: ``"positions"`` (genotype them), ``"phase"`` (the genotypes fit both; phased
   data would decide) or ``"definitions"`` (the definitions cannot tell them apart).
 
@@ -37,7 +39,8 @@ from pgx.definitions.model import GeneDefinition
 from pgx.phenotype.assign import outcome_lookup, outcome_table
 
 N_EXAMPLES = 3  # example diplotypes per group
-N_POSITION_ALLELES = 12  # allele names listed per position (the rest are counted)
+N_POSITIONS = 6  # positions listed per group (the rest are counted)
+N_POSITION_ALLELES = 6  # allele names listed per position (the rest are counted)
 
 
 @dataclass
@@ -53,6 +56,7 @@ class PossibilityPatterns:
     pair: np.ndarray  # int32 [A, A] outcome index
     single: np.ndarray  # int32 [A]
     by_name: dict[str, list[int]]  # reported name -> pattern rows
+    rank: np.ndarray  # int64 [A]: natural order of the names
 
 
 _CACHE: dict[int, tuple[GeneDefinition, PossibilityPatterns]] = {}
@@ -93,9 +97,11 @@ def _build(gene: GeneDefinition, pats) -> PossibilityPatterns:
     by_name: dict[str, list[int]] = {}
     for i, n in enumerate(names):
         by_name.setdefault(n, []).append(i)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[sorted(range(len(names)), key=lambda i: name_key(names[i]))] = np.arange(len(names))
     return PossibilityPatterns(names, np.ascontiguousarray(pattern), def_ptr.astype(np.int64),
                                def_pos.astype(np.int64), variant_at, outcomes, pair, single,
-                               by_name)
+                               by_name, rank)
 
 
 def _reported_pairs(pp: PossibilityPatterns, calls: list[GeneCall]) -> np.ndarray:
@@ -118,8 +124,7 @@ def _reported_pairs(pp: PossibilityPatterns, calls: list[GeneCall]) -> np.ndarra
 
 
 def fill_not_excluded(gene: GeneDefinition, pats, codes: np.ndarray, status: np.ndarray,
-                      block: np.ndarray, haploid: np.ndarray, calls: list[GeneCall],
-                      variant_labels: list[str]) -> None:
+                      block: np.ndarray, haploid: np.ndarray, calls: list[GeneCall]) -> None:
     """Set ``not_excluded`` of every call that has a diplotype (one call per row of
     ``codes``/``status``/``block``/``haploid``: the matcher's distinct patterns)."""
     todo = [i for i, c in enumerate(calls) if c.diplotypes]
@@ -143,8 +148,8 @@ def fill_not_excluded(gene: GeneDefinition, pats, codes: np.ndarray, status: np.
             in_call = np.zeros(len(pp.names), dtype=bool)
             in_call[reported[k][reported[k] >= 0]] = True
             calls[i].not_excluded = _groups(gene, pp, hit, count[k], examples[k], members[k],
-                                            in_call, missing, variant_labels,
-                                            int(unphased_hets[k]), bool(haploid[i]))
+                                            in_call, missing, int(unphased_hets[k]),
+                                            bool(haploid[i]))
 
 
 def _diplotype_name(pp: PossibilityPatterns, a: int, b: int, haploid: bool) -> str:
@@ -154,8 +159,7 @@ def _diplotype_name(pp: PossibilityPatterns, a: int, b: int, haploid: bool) -> s
 
 
 def _groups(gene: GeneDefinition, pp: PossibilityPatterns, hit, count, examples, members,
-            in_call, missing, variant_labels: list[str], unphased_hets: int,
-            haploid: bool) -> list[dict]:
+            in_call, missing, unphased_hets: int, haploid: bool) -> list[dict]:
     """The groups of one call; a position tells a group apart from the call when an allele
     of either carries a variant there."""
     by_pheno: dict[str, list[int]] = {}
@@ -173,16 +177,20 @@ def _groups(gene: GeneDefinition, pp: PossibilityPatterns, hit, count, examples,
         alleles = in_call.copy()
         for o in outs:
             alleles |= members[o]
+        carry = pp.variant_at[:, missing] & alleles[:, None]  # [A, missing]
+        informative = np.nonzero(carry.any(axis=0))[0]
+        # the positions of the first-defined alleles first (the tables list the common,
+        # low-numbered alleles first), then genomic order
+        first = np.argmax(carry[:, informative], axis=0)
+        informative = informative[np.lexsort((informative, first))]
         positions = []
-        for p in missing:
-            carriers = [pp.names[a] for a in np.nonzero(alleles & pp.variant_at[:, p])[0]]
-            if carriers:
-                carriers = sorted(dict.fromkeys(carriers), key=name_key)
-                v = gene.variants[p]
-                positions.append({"position": v.key, "rsid": v.rsid, "label": v.label,
-                                  "text": variant_labels[p],
-                                  "alleles": carriers[:N_POSITION_ALLELES],
-                                  "more_alleles": max(0, len(carriers) - N_POSITION_ALLELES)})
+        for j in sorted(informative[:N_POSITIONS]):
+            rows = np.nonzero(carry[:, j])[0]
+            names = list(dict.fromkeys(pp.names[a] for a in rows[np.argsort(pp.rank[rows])]))
+            v = gene.variants[missing[j]]
+            positions.append({"position": v.key, "rsid": v.rsid,
+                              "alleles": names[:N_POSITION_ALLELES],
+                              "more_alleles": max(0, len(names) - N_POSITION_ALLELES)})
         out.append({
             "phenotype": pheno,
             "activity_scores": scores,
@@ -190,6 +198,7 @@ def _groups(gene: GeneDefinition, pp: PossibilityPatterns, hit, count, examples,
             "count": int(sum(count[o] for o in outs)),
             "examples": ex,
             "positions": positions,
+            "more_positions": max(0, len(informative) - N_POSITIONS),
             "resolved_by": "positions" if positions else "phase" if unphased_hets >= 2
             else "definitions",
         })

@@ -506,8 +506,26 @@ def load_pharmcat_guidelines(directory: Path, genes: frozenset[str] | None = Non
         guidelines.append(g)
         if version:
             versions.append(version)
+    _curated_actions(guidelines, _load_yaml_dir(default_guidelines_dir(), known_genes()))
     return GuidelineSet(source=PHARMCAT_SOURCE_NAME, version=max(versions, default=""),
                         path=str(directory), guidelines=guidelines)
+
+
+def _curated_actions(guidelines: list[Guideline], ours: GuidelineSet) -> None:
+    """Give PharmGKB's recommendations the curated action of our recommendation for the same
+    source, drug, lookup and population (the same guideline cell); the others keep the
+    category their flags suggest, marked as not curated."""
+    actions: dict[tuple, set[str]] = {}
+    for g in ours.guidelines:
+        for r in g.recommendations:
+            if not r.diplotypes:  # genotype-specific advice is not a whole cell's
+                actions.setdefault((g.source, r.drug, r.population, lookup_key(r.lookup)),
+                                   set()).add(r.action)
+    for g in guidelines:
+        for r in g.recommendations:
+            found = actions.get((g.source, r.drug, r.population, lookup_key(r.lookup)))
+            if found and len(found) == 1:
+                r.action, r.action_curated = next(iter(found)), True
 
 
 def _read_pharmcat_file(path: Path, genes: frozenset[str]) -> tuple[Guideline, str]:

@@ -110,11 +110,14 @@ def outcome_table(gene: GeneDefinition, names: list[str]
     n = len(names)
     pair = np.empty((n, n), dtype=np.int32)
     single = np.empty(n, dtype=np.int32)
+    explicit_scores = gene.phenotypes.diplotype_scores
     for i in range(n):
         single[i] = number(diplotype_outcome(gene, (names[i],)))
         for j in range(i, n):
-            if diplotype_key(names[i], names[j]) in explicit:
-                o = number(diplotype_outcome(gene, (names[i], names[j])))
+            a, b = names[i], names[j]
+            key = (a, b) if a <= b else (b, a)  # diplotype_key of a pair
+            if key in explicit:  # what diplotype_phenotype returns for a listed diplotype
+                o = number((explicit[key], format_score(explicit_scores.get(key))))
             else:
                 ck = (klass[i], klass[j]) if repr(klass[i]) <= repr(klass[j]) else (klass[j], klass[i])
                 o = memo.get(ck)
@@ -163,8 +166,13 @@ def assign_phenotypes(defs, calls: list[GeneCall]) -> None:
             assign_phenotype(gene, c)
             cache[key] = (c.phenotype, c.activity_score, c.lookup_keys)
         c.phenotype, c.activity_score, c.lookup_keys = cache[key]
+    done: dict[tuple, tuple] = {}  # calls copied across samples share their not_excluded
     for c in calls:
-        set_possible_phenotypes(c)
+        key = (c.status, c.phenotype, id(c.not_excluded))
+        if key not in done:
+            set_possible_phenotypes(c)
+            done[key] = (c.possible_phenotypes, c.phenotype_certain)
+        c.possible_phenotypes, c.phenotype_certain = done[key]
 
 
 def set_possible_phenotypes(call: GeneCall) -> None:

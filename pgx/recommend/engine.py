@@ -52,6 +52,7 @@ from pgx.recommend.genes import GeneState, gene_states, is_score
 SCHEMA_VERSION = "1.1"  # 1.1: incomplete state, settle, grouped alternatives, action, notes
 STATES = ("matched", "incomplete", "ambiguous", "gene_not_called", "no_recommendation")
 MAX_COMBINATIONS = 4096  # lookup combinations enumerated for the alternatives of one entry
+SETTLE_POSITIONS = 6  # missing positions named in one "may change" text (the rest counted)
 
 
 # ============================================================================ reading calls
@@ -96,25 +97,24 @@ def _guideline_values(g: Guideline, st: GeneState, value: str) -> list[str]:
     return [value]
 
 
-def _options(g: Guideline, st: GeneState, possible: bool) -> list[str]:
-    """The lookup values of one gene: the reported ones, or every possible one (an untyped
-    gene: every result the guideline lists)."""
+def _options(g: Guideline, st: GeneState, possible: bool) -> list[tuple[str, str | None]]:
+    """The lookup values of one gene, each with the diplotype to match genotype-specific
+    advice with (None: the value's general advice): the reported values, or every possible one
+    (an untyped gene: every result the guideline lists). A reported value that another,
+    not excluded diplotype shares is possible with both its own and the general advice."""
     if possible and not st.typed:
-        return _listed(g, st.gene) or [NO_RESULT]
-    vals: list[str] = []
+        return [(v, None) for v in (_listed(g, st.gene) or [NO_RESULT])]
+    dip = st.single_diplotype
+    shared = {k for grp in st.not_excluded for k in grp["lookup_keys"]}
+    out: list[tuple[str, str | None]] = []
     for v in (st.possible_values if possible else st.values):
-        vals.extend(x for x in _guideline_values(g, st, v) if x not in vals)
-    return vals
-
-
-def _match(drug: str, g: Guideline, lookup: dict[str, str], states: dict[str, GeneState],
-           reported: bool) -> list[Recommendation]:
-    dips = {}
-    if reported:
-        for gene, st in states.items():
-            if st.single_diplotype and st.values == st.genotype_values:
-                dips[gene] = st.single_diplotype
-    return g.match(drug, lookup, dips)
+        mine = dip is not None and v in st.values
+        for x in _guideline_values(g, st, v):
+            opts = [(x, dip)] if mine else []
+            if not mine or (possible and v in shared):
+                opts.append((x, None))
+            out.extend(o for o in opts if o not in out)
+    return out
 
 
 def _rec_key(recs: list[Recommendation]) -> tuple:
@@ -143,32 +143,47 @@ def _rec_text(recs: list[Recommendation]) -> str:
     return " | ".join(f"{r.population or 'all'}: {r.text}" for r in recs)
 
 
-def _describe(lookup: dict[str, str], states: dict[str, GeneState]) -> str:
-    return ", ".join(f"{gene} {states[gene].label(v)}" for gene, v in lookup.items())
+def _describe(lookup: dict[str, str], states: dict[str, GeneState],
+              dips: dict[str, str] | None = None) -> str:
+    """``CYP2C19 Poor Metabolizer, CYP2D6 Normal Metabolizer (activity score 1.5)``; a
+    reported value matched without its diplotype reads "(a diplotype other than ...)"."""
+    parts = []
+    for gene, v in lookup.items():
+        st = states[gene]
+        other = bool(st.single_diplotype) and v in st.values and gene not in (dips or {})
+        parts.append(f"{gene} {st.label(v)}"
+                     + (f" (a diplotype other than {st.single_diplotype})" if other else ""))
+    return ", ".join(parts)
 
 
 # ============================================================================ one entry
 def _outcomes(drug, g, states, possible: bool):
+    """``[(lookup, diplotypes, recommendations)]`` for every combination of the genes'
+    options (None when there are more than MAX_COMBINATIONS)."""
     options = [_options(g, states[gene], possible) for gene in g.genes]
     n = 1
     for o in options:
         n *= len(o)
     if n > MAX_COMBINATIONS:
         return None
-    return [(lk, _match(drug, g, lk, states, not possible))
-            for lk in (dict(zip(g.genes, c)) for c in itertools.product(*options))]
+    out = []
+    for combo in itertools.product(*options):
+        lookup = {gene: v for gene, (v, _) in zip(g.genes, combo)}
+        dips = {gene: d for gene, (_, d) in zip(g.genes, combo) if d}
+        out.append((lookup, dips, g.match(drug, lookup, dips)))
+    return out
 
 
 def _alternatives(outcomes, reported_keys: set, states) -> list[dict]:
     groups: dict[tuple, dict] = {}
-    for lk, recs in outcomes:
+    for lk, dips, recs in outcomes:
         k = _rec_key(recs)
         grp = groups.setdefault(k, {"lookup": lk, "lookups": [], "results": [],
                                     "recommendations": [_rec_json(r) for r in recs],
                                     "action": worst_action(recs),
                                     "includes_reported": k in reported_keys})
         grp["lookups"].append(lk)
-        grp["results"].append(_describe(lk, states))
+        grp["results"].append(_describe(lk, states, dips))
     return sorted(groups.values(), key=lambda a: (not a["includes_reported"],
                                                   ACTIONS.index(a["action"]) if a["action"]
                                                   else len(ACTIONS)))
@@ -178,10 +193,11 @@ def _settle(g: Guideline, states, outcomes, reported_keys: set) -> list[dict]:
     """What would decide an incomplete entry: typing of untyped genes, the missing positions
     (or the phase) of partial genes whose other possible results change the advice."""
     changing: dict[str, set[str]] = {gene: set() for gene in g.genes}
-    for lk, recs in outcomes or []:
+    for lk, dips, recs in outcomes or []:
         if _rec_key(recs) not in reported_keys:
             for gene, v in lk.items():
-                if v not in states[gene].values:
+                if v not in states[gene].values or (states[gene].single_diplotype
+                                                    and gene not in dips):
                     changing[gene].add(v)
     out = []
     for gene in g.genes:
@@ -195,24 +211,28 @@ def _settle(g: Guideline, states, outcomes, reported_keys: set) -> list[dict]:
                         "text": f"{gene} not tested{why}: order {gene} {what}"
                         if what == "genotyping" else f"{gene} not tested{why}: order {what}"})
             continue
-        positions, phase = {}, False
+        positions, phase, more_positions = {}, False, 0
         for grp in st.not_excluded:
             if not any(st.used(k) in changing[gene] or k in changing[gene]
                        for k in grp["lookup_keys"]):
                 continue
             phase |= grp["resolved_by"] == "phase"
+            more_positions = max(more_positions, grp.get("more_positions", 0))
             for p in grp["positions"]:
                 cur = positions.setdefault(p["position"], dict(p, alleles=[]))
                 cur["alleles"] += [a for a in p["alleles"] if a not in cur["alleles"]]
         if positions:
             parts = []
-            for p in positions.values():
+            for p in list(positions.values())[:SETTLE_POSITIONS]:
                 names = ", ".join(_allele_name(gene, a) for a in p["alleles"][:3])
                 more = len(p["alleles"]) - 3 + p.get("more_alleles", 0)
                 parts.append(f"{names}{f' and {more} more' if more > 0 else ''} "
                              f"({p['rsid'] or p['position']})")
+            more_positions += max(0, len(positions) - SETTLE_POSITIONS)
             out.append({"gene": gene, "kind": "positions", "positions": list(positions.values()),
-                        "text": "; ".join(parts) + " not tested"})
+                        "text": "; ".join(parts) + " not tested"
+                        + (f" (and {more_positions} more {gene} positions)"
+                           if more_positions else "")})
         if phase:
             out.append({"gene": gene, "kind": "phase", "positions": [],
                         "text": f"{gene}: the unphased genotypes also fit another diplotype; "
@@ -230,9 +250,9 @@ def match_drug(drug: str, g: Guideline, states: dict[str, GeneState],
     reported = _outcomes(drug, g, states, possible=False) or []
     possible = _outcomes(drug, g, states, possible=True)
     untyped = [gene for gene in g.genes if not states[gene].typed]
-    reported_keys = {_rec_key(recs) for _, recs in reported}
-    distinct = {_rec_key(recs) for _, recs in (possible or reported)}
-    recs_used = list({id(r): r for _, recs in reported for r in recs}.values())
+    reported_keys = {_rec_key(recs) for _, _, recs in reported}
+    distinct = {_rec_key(recs) for _, _, recs in (possible or reported)}
+    recs_used = list({id(r): r for _, _, recs in reported for r in recs}.values())
     uncertain = [gene for gene in g.genes
                  if states[gene].possible_values != states[gene].values]
     notes = list(notes or [])
@@ -294,7 +314,7 @@ def _summary(state, g, states, untyped, recs_used, reported, alternatives, settl
         return _rec_text(recs_used)
     if state == "no_recommendation":
         return (f"No recommendation: the {g.source} guideline lists nothing for "
-                + " or ".join(_describe(lk, states) for lk, _ in reported))
+                + " or ".join(_describe(lk, states, dips) for lk, dips, _ in reported))
     others = [a for a in alternatives if not a["includes_reported"]]
     then = " || ".join(f"if {' or '.join(a['results'][:4])}"
                        f"{' or ...' if len(a['results']) > 4 else ''}: "

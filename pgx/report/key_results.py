@@ -24,9 +24,11 @@ _ACTIONABLE = ("avoid", "change_dose", "monitor")
 
 def open_alleles(entry: dict) -> list[dict]:
     """Per missing position of a calls-JSON gene entry, the alleles it leaves open (from the
-    ``not_excluded`` groups) and the phenotypes they lead to; ``alleles`` empty when the
-    observed positions already exclude every allele defined there."""
+    ``not_excluded`` groups) and the phenotypes they lead to. ``listed`` is False for a
+    position the groups do not list (they list a few positions each and count the rest);
+    ``alleles`` empty and ``listed`` True: the observed positions exclude every allele there."""
     opened: dict[str, dict] = {}
+    complete = not any(g.get("more_positions") for g in entry.get("not_excluded") or [])
     for grp in entry.get("not_excluded") or []:
         for p in grp["positions"]:
             cur = opened.setdefault(p["position"], {"alleles": [], "more": 0, "phenotypes": []})
@@ -38,7 +40,8 @@ def open_alleles(entry: dict) -> list[dict]:
     for m in entry.get("missing_positions") or []:
         pos, _, rest = m.partition(" ")
         o = opened.get(pos, {"alleles": [], "more": 0, "phenotypes": []})
-        out.append({"position": pos, "rsid": rest.strip("()") or None, **o})
+        out.append({"position": pos, "rsid": rest.strip("()") or None,
+                    "listed": pos in opened or complete, **o})
     return out
 
 
@@ -132,9 +135,12 @@ def key_results(genes: list[dict], drugs: list[dict], meds: dict | None,
             if not texts:
                 texts = ["genotype the missing positions" if g["missing_positions"]
                          else "phased data would decide"]
+            settle = max(texts, key=len)
+            if g["missing_positions"]:
+                settle += " (to genotype them: pgx positions lists every defined position)"
             incomplete.append({"gene": name, "status": g["status"],
                                "what": f"{' or '.join(others) or 'another diplotype'} not excluded",
-                               "settle": max(texts, key=len), "drugs": affected})
+                               "settle": settle, "drugs": affected})
     return {"medications": medications,
             "actionable": sorted(actionable.values(), key=lambda a: (rank[a["category"]],
                                                                      a["gene"])),

@@ -311,6 +311,8 @@ def _drugs(doc: dict) -> str:
 # ---------------------------------------------------------------- tested, definitions
 def _open(o: dict) -> str:
     where = _e(o["position"]) + (f" ({_e(o['rsid'])})" if o["rsid"] else "")
+    if not o["listed"]:
+        return f"{where}: alleles it leaves open not listed"
     if not o["alleles"]:
         return f"{where}: no allele left open"
     names = ", ".join(o["alleles"]) + (f" and {o['more']} more" if o["more"] else "")
