@@ -119,7 +119,8 @@ def outcome_table(gene: GeneDefinition, names: list[str]
             if key in explicit:  # what diplotype_phenotype returns for a listed diplotype
                 o = number((explicit[key], format_score(explicit_scores.get(key))))
             else:
-                ck = (klass[i], klass[j]) if repr(klass[i]) <= repr(klass[j]) else (klass[j], klass[i])
+                ck = ((klass[i], klass[j]) if repr(klass[i]) <= repr(klass[j])
+                      else (klass[j], klass[i]))
                 o = memo.get(ck)
                 if o is None:
                     o = memo[ck] = number(diplotype_outcome(gene, (names[i], names[j])))

@@ -203,13 +203,10 @@ def _settle(g: Guideline, states, outcomes, reported_keys: set) -> list[dict]:
     for gene in g.genes:
         st = states[gene]
         if not st.typed:
-            what = ("HLA typing" if gene.startswith("HLA-") else
-                    "CYP2D6 genotyping with copy-number analysis" if gene == "CYP2D6"
-                    else "genotyping")
             why = f" ({st.reason})" if st.status == "not_called" and st.reason else ""
             out.append({"gene": gene, "kind": "typing", "positions": [],
-                        "text": f"{gene} not tested{why}: order {gene} {what}"
-                        if what == "genotyping" else f"{gene} not tested{why}: order {what}"})
+                        "order": typing_order(gene),
+                        "text": f"{gene} not tested{why}: order {typing_order(gene)}"})
             continue
         positions, phase, more_positions = {}, False, 0
         for grp in st.not_excluded:
@@ -240,6 +237,15 @@ def _settle(g: Guideline, states, outcomes, reported_keys: set) -> list[dict]:
     return out
 
 
+def typing_order(gene: str) -> str:
+    """What to order for an untyped gene."""
+    if gene.startswith("HLA-"):
+        return f"{gene} typing"
+    if gene == "CYP2D6":
+        return "CYP2D6 genotyping with copy-number analysis"
+    return f"{gene} genotyping"
+
+
 def _allele_name(gene: str, allele: str) -> str:
     return f"{gene}{allele}" if allele.startswith("*") else f"{gene} {allele}"
 
@@ -248,13 +254,15 @@ def match_drug(drug: str, g: Guideline, states: dict[str, GeneState],
                notes: list[str] | None = None) -> dict:
     """One (drug, guideline) entry of the recommendations document."""
     reported = _outcomes(drug, g, states, possible=False) or []
-    possible = _outcomes(drug, g, states, possible=True)
     untyped = [gene for gene in g.genes if not states[gene].typed]
+    uncertain = [gene for gene in g.genes  # other diplotypes possible (another value or not)
+                 if states[gene].not_excluded
+                 or states[gene].possible_values != states[gene].values]
+    possible = (_outcomes(drug, g, states, possible=True) if untyped or uncertain
+                else reported)
     reported_keys = {_rec_key(recs) for _, _, recs in reported}
     distinct = {_rec_key(recs) for _, _, recs in (possible or reported)}
     recs_used = list({id(r): r for _, _, recs in reported for r in recs}.values())
-    uncertain = [gene for gene in g.genes
-                 if states[gene].possible_values != states[gene].values]
     notes = list(notes or [])
     alternatives, settle = [], []
     if untyped and len(untyped) == len(g.genes):

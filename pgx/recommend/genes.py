@@ -66,7 +66,8 @@ def genotype_values(gene: str, entry: dict | None) -> list[str]:
 
 
 def _ranges(entry: dict | None) -> list[tuple[float, float, str]]:
-    return [(r["min"], r["max"], r["phenotype"]) for r in (entry or {}).get("activity_ranges") or []]
+    return [(r["min"], r["max"], r["phenotype"])
+            for r in (entry or {}).get("activity_ranges") or []]
 
 
 def phenotype_of_score(gene: str, score: float, ranges: list[tuple[float, float, str]]) -> str:

@@ -22,7 +22,8 @@ def phenotype_cell(p: dict) -> str:
     elif not p.get("phenotype_certain", True):
         value += f" (possible: {', '.join(p['possible_phenotypes']) or 'unknown'})"
     if p["phenoconverted"]:
-        value += f" (phenoconverted from {p['genotype_phenotype'] or '/'.join(p['genotype_lookup'])})"
+        before = p["genotype_phenotype"] or "/".join(p["genotype_lookup"])
+        value += f" (phenoconverted from {before})"
     return f"{p['gene']}={value}"
 
 

@@ -45,17 +45,6 @@ def open_alleles(entry: dict) -> list[dict]:
     return out
 
 
-def _order(gene: dict) -> str:
-    name = gene["gene"]
-    if name.startswith("HLA-"):
-        return f"order {name} typing"
-    if name == "CYP2D6":
-        return "order CYP2D6 genotyping with copy-number analysis"
-    if gene["status"] == "not_called":
-        return f"re-genotype the positions named ({gene['reason']})"
-    return f"order {name} genotyping"
-
-
 def _attributed(d: dict) -> list[str]:
     typed = [p for p in d["phenotypes"] if p["status"] not in ("not_called", "not_typed")]
     odd = [p["gene"] for p in typed if not _NORMAL.search(p["phenotype"] or "")]
@@ -125,10 +114,12 @@ def key_results(genes: list[dict], drugs: list[dict], meds: dict | None,
         if g["status"] in ("not_called", "not_typed"):
             if name not in needed:
                 continue
+            order = next((x["order"] for x in settles if x.get("order")),
+                         f"{name} genotyping")
             incomplete.append({"gene": name, "status": g["status"],
                                "what": "not tested" if g["status"] == "not_typed"
                                else f"no result ({g['reason']})",
-                               "settle": _order(g), "drugs": affected})
+                               "settle": f"order {order}", "drugs": affected})
         elif not g["phenotype_certain"] and len(g["possible_phenotypes"]) > 1:
             others = [p for p in g["possible_phenotypes"] if p not in g["phenotype"].split(" OR ")]
             texts = list(dict.fromkeys(x["text"] for x in settles))

@@ -144,8 +144,8 @@ def _drug(e: dict, called: dict, rec_genes: dict) -> dict:
                    for r in e["recommendations"]],
         "classification": e["classification"],
         "may_change": _may_change(e),
-        "settle": [{"gene": x["gene"], "kind": x["kind"], "text": x["text"]}
-                   for x in e.get("settle") or []],
+        "settle": [{"gene": x["gene"], "kind": x["kind"], "text": x["text"],
+                    "order": x.get("order", "")} for x in e.get("settle") or []],
         "alternatives": [{"results": a["results"], "action": a["action"],
                           "advice": [{"population": r["population"], "text": r["text"],
                                       "action": r["action"]} for r in a["recommendations"]],

@@ -166,7 +166,8 @@ def _actionable(k: dict) -> str:
 
 def _incomplete(k: dict) -> str:
     if not k["incomplete"]:
-        return "<p>None: every gene the guidelines need was tested and its phenotype is certain.</p>"
+        return ("<p>None: every gene the guidelines need was tested and its phenotype is "
+                "certain.</p>")
     items = []
     for g in k["incomplete"]:
         ds = g["drugs"]
