@@ -270,3 +270,20 @@ def test_genotype_specific_advice_with_another_possible_diplotype(patient_vcf, t
     assert other and other[0]["action"] == "change_dose"
     assert "a diplotype other than *2/*2" in other[0]["results"][0]
     assert any("*3" in s["text"] and "rs1057910" in s["text"] for s in e["settle"])
+
+
+def test_phenoconversion_with_pharmcat_definitions(tmp_path, pharmcat_definitions):
+    """The phenotype of an activity score comes from the definitions the calls were made with
+    (PharmCAT's phenotype tables have no ranges: the calls carry one point range per score)."""
+    run("call", "-q", "--definitions", pharmcat_definitions, "-o", tmp_path / "calls",
+        DEMO / "DEMO002.vcf.gz")
+    path = tmp_path / "calls" / "DEMO002.calls.json"
+    g = next(x for x in json.loads(path.read_text())["genes"] if x["gene"] == "CYP2C9")
+    assert {"min": 1.0, "max": 1.0, "phenotype": "Intermediate Metabolizer"} in g["activity_ranges"]
+    r = subprocess.run([*PGX, "recommend", "-q", "--medications", "fluconazole", "--drugs",
+                        "celecoxib", "-o", tmp_path / "rec", path], capture_output=True,
+                       text=True, cwd=REPO)
+    assert r.returncode == 0 and "not on the step scale" not in r.stderr, r.stderr
+    rec = json.loads((tmp_path / "rec" / "DEMO002.recommendations.json").read_text())
+    cyp2c9 = next(x for x in rec["genes"] if x["gene"] == "CYP2C9")
+    assert cyp2c9["phenoconverted"] and cyp2c9["converted_phenotype"] == "Poor Metabolizer"

@@ -17,6 +17,7 @@ from pathlib import Path
 from pgx import __version__
 from pgx.calling.model import GeneCall
 from pgx.definitions.model import DefinitionSet
+from pgx.phenotype.assign import score_ranges
 
 TSV_COLUMNS = ("sample", "gene", "diplotype", "phenotype", "activity_score",
                "missing_positions", "status", "reason", "possible_phenotypes")
@@ -81,10 +82,11 @@ def gene_json(c: GeneCall, defs: DefinitionSet) -> dict:
 
 
 def activity_ranges(g) -> list[dict]:
-    """The gene's activity score -> phenotype ranges (inclusive), for activity-score genes."""
+    """The gene's activity score -> phenotype ranges (inclusive), for activity-score genes
+    (:func:`pgx.phenotype.assign.score_ranges`)."""
     if g is None or g.phenotypes.method != "activity_score":
         return []
-    return [{"min": lo, "max": hi, "phenotype": label} for lo, hi, label in g.phenotypes.activity_ranges]
+    return [{"min": lo, "max": hi, "phenotype": label} for lo, hi, label in score_ranges(g)]
 
 
 def sample_json(sample: str, calls: list[GeneCall], defs: DefinitionSet, inputs: list[str],

@@ -256,15 +256,23 @@ def phenotype_vocabulary(gene: str, gd: GeneDefinition | None) -> list[str]:
     return sorted(set(vocab), key=str.lower)
 
 
-def _score_phenotype(gd: GeneDefinition, score: float) -> str | None:
-    """The phenotype of an activity score: the gene's ranges, else the one phenotype its
-    diplotype table gives that score (PharmCAT's tables have no ranges)."""
+def score_ranges(gd: GeneDefinition) -> list[tuple[float, float, str]]:
+    """The gene's activity score -> phenotype ranges (inclusive): its own, else one point
+    range per score to which its diplotype table gives a single phenotype (PharmCAT's
+    phenotype tables have no ranges)."""
     r = gd.phenotypes
     if r.activity_ranges:
-        return score_phenotype(r.activity_ranges, score)
-    found = {r.diplotypes[k] for k, v in r.diplotype_scores.items()
-             if abs(v - score) < 1e-9 and k in r.diplotypes}
-    return found.pop() if len(found) == 1 else None
+        return list(r.activity_ranges)
+    by_score: dict[float, set[str]] = {}
+    for k, v in r.diplotype_scores.items():
+        if k in r.diplotypes:
+            by_score.setdefault(v, set()).add(r.diplotypes[k])
+    return [(v, v, next(iter(p))) for v, p in sorted(by_score.items()) if len(p) == 1]
+
+
+def _score_phenotype(gd: GeneDefinition, score: float) -> str | None:
+    """The phenotype of an activity score (:func:`score_ranges`)."""
+    return score_phenotype(score_ranges(gd), score)
 
 
 def check_outside_phenotype(gene: str, gd: GeneDefinition | None, phenotype: str,
