@@ -104,7 +104,8 @@ def _options(g: Guideline, st: GeneState, possible: bool) -> list[tuple[str, str
     not excluded diplotype shares is possible with both its own and the general advice."""
     if possible and not st.typed:
         return [(v, None) for v in (_listed(g, st.gene) or [NO_RESULT])]
-    dip = st.single_diplotype
+    # the reported diplotype matters only where the guideline has genotype-specific advice
+    dip = st.single_diplotype if _specific(g, st.gene) else None
     shared = {k for grp in st.not_excluded for k in grp["lookup_keys"]}
     out: list[tuple[str, str | None]] = []
     for v in (st.possible_values if possible else st.values):
@@ -143,15 +144,23 @@ def _rec_text(recs: list[Recommendation]) -> str:
     return " | ".join(f"{r.population or 'all'}: {r.text}" for r in recs)
 
 
-def _describe(lookup: dict[str, str], states: dict[str, GeneState],
-              dips: dict[str, str] | None = None) -> str:
+def _specific(g: Guideline, gene: str) -> bool:
+    """Does the guideline word any advice for ``gene`` per diplotype?"""
+    return any(gene in r.diplotypes for r in g.recommendations)
+
+
+def _describe(g: Guideline, lookup: dict[str, str], states: dict[str, GeneState],
+              dips: dict[str, str]) -> str:
     """``CYP2C19 Poor Metabolizer, CYP2D6 Normal Metabolizer (activity score 1.5)``; a
-    reported value matched without its diplotype reads "(a diplotype other than ...)"."""
+    reported value matched without its genotype-specific advice reads "(a diplotype other
+    than ...)"."""
     parts = []
     for gene, v in lookup.items():
         st = states[gene]
-        other = bool(st.single_diplotype) and v in st.values and gene not in (dips or {})
-        parts.append(f"{gene} {st.label(v)}"
+        label = st.label(v)
+        other = (_specific(g, gene) and bool(st.single_diplotype) and v in st.values
+                 and gene not in dips)
+        parts.append((label if label.startswith(gene) else f"{gene} {label}")
                      + (f" (a diplotype other than {st.single_diplotype})" if other else ""))
     return ", ".join(parts)
 
@@ -174,7 +183,7 @@ def _outcomes(drug, g, states, possible: bool):
     return out
 
 
-def _alternatives(outcomes, reported_keys: set, states) -> list[dict]:
+def _alternatives(g: Guideline, outcomes, reported_keys: set, states) -> list[dict]:
     groups: dict[tuple, dict] = {}
     for lk, dips, recs in outcomes:
         k = _rec_key(recs)
@@ -183,7 +192,7 @@ def _alternatives(outcomes, reported_keys: set, states) -> list[dict]:
                                     "action": worst_action(recs),
                                     "includes_reported": k in reported_keys})
         grp["lookups"].append(lk)
-        grp["results"].append(_describe(lk, states, dips))
+        grp["results"].append(_describe(g, lk, states, dips))
     return sorted(groups.values(), key=lambda a: (not a["includes_reported"],
                                                   ACTIONS.index(a["action"]) if a["action"]
                                                   else len(ACTIONS)))
@@ -196,8 +205,8 @@ def _settle(g: Guideline, states, outcomes, reported_keys: set) -> list[dict]:
     for lk, dips, recs in outcomes or []:
         if _rec_key(recs) not in reported_keys:
             for gene, v in lk.items():
-                if v not in states[gene].values or (states[gene].single_diplotype
-                                                    and gene not in dips):
+                if v not in states[gene].values or (_specific(g, gene) and gene not in dips
+                                                    and states[gene].single_diplotype):
                     changing[gene].add(v)
     out = []
     for gene in g.genes:
@@ -282,7 +291,7 @@ def match_drug(drug: str, g: Guideline, states: dict[str, GeneState],
                                                             states[gene].possible_values)
                                      for gene in uncertain) + ".")
     if state in ("incomplete", "ambiguous", "gene_not_called"):
-        alternatives = _alternatives(possible if possible is not None else reported,
+        alternatives = _alternatives(g, possible if possible is not None else reported,
                                      reported_keys, states)
         if state != "ambiguous":
             settle = _settle(g, states, possible, reported_keys)
@@ -322,7 +331,7 @@ def _summary(state, g, states, untyped, recs_used, reported, alternatives, settl
         return _rec_text(recs_used)
     if state == "no_recommendation":
         return (f"No recommendation: the {g.source} guideline lists nothing for "
-                + " or ".join(_describe(lk, states, dips) for lk, dips, _ in reported))
+                + " or ".join(_describe(g, lk, states, dips) for lk, dips, _ in reported))
     others = [a for a in alternatives if not a["includes_reported"]]
     then = " || ".join(f"if {' or '.join(a['results'][:4])}"
                        f"{' or ...' if len(a['results']) > 4 else ''}: "

@@ -20,6 +20,7 @@ are assembled by :mod:`pgx.report.key_results`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from pgx import __version__
@@ -44,6 +45,7 @@ CATEGORY_LABELS = {
     "standard": "Standard prescribing",
 }
 UNSETTLED = ("incomplete", "ambiguous", "gene_not_called")
+_SCORE_DETAIL = re.compile(r" \(activity score [^)]*\)")
 SV_STATEMENT = ("Copy-number and structural variants (CYP2D6 gene deletions (*5), duplications "
                 "and multiplications (xN), hybrid genes such as CYP2D6-2D7 (*13, *36, *68), and "
                 "other structural variants of any gene) are not detected from a VCF by this "
@@ -91,6 +93,26 @@ def _may_change(e: dict) -> str:
         return "tied genotype calls give different recommendations"
     return "; ".join(s["text"] for s in e.get("settle") or []) or \
         "; ".join(f"{g} not tested" for g in e.get("not_called_genes") or [])
+
+
+def _alternatives(alternatives: list[dict]) -> list[dict]:
+    """The alternatives with their results at phenotype level (activity scores left out), or
+    with the scores where one phenotype leads to more than one alternative (DPWG and CPIC
+    group CYP2D6 scores differently)."""
+    coarse = [[_SCORE_DETAIL.sub("", r) for r in a["results"]] for a in alternatives]
+    seen: dict[str, int] = {}
+    for c in coarse:
+        for x in set(c):
+            seen[x] = seen.get(x, 0) + 1
+    out = []
+    for a, c in zip(alternatives, coarse):
+        shown = [x if seen[x] == 1 else r for x, r in zip(c, a["results"])]
+        out.append({"results": a["results"], "phenotypes": list(dict.fromkeys(shown)),
+                    "action": a["action"],
+                    "advice": [{"population": r["population"], "text": r["text"],
+                                "action": r["action"]} for r in a["recommendations"]],
+                    "includes_reported": a["includes_reported"]})
+    return out
 
 
 def _gene(name: str, c: dict | None, r: dict) -> dict:
@@ -146,11 +168,7 @@ def _drug(e: dict, called: dict, rec_genes: dict) -> dict:
         "may_change": _may_change(e),
         "settle": [{"gene": x["gene"], "kind": x["kind"], "text": x["text"],
                     "order": x.get("order", "")} for x in e.get("settle") or []],
-        "alternatives": [{"results": a["results"], "action": a["action"],
-                          "advice": [{"population": r["population"], "text": r["text"],
-                                      "action": r["action"]} for r in a["recommendations"]],
-                          "includes_reported": a["includes_reported"]}
-                         for a in e.get("alternatives") or []],
+        "alternatives": _alternatives(e.get("alternatives") or []),
         "notes": list(e.get("notes") or []),
         "populations": dict(e.get("populations") or {}),
         "current_medication": bool(e.get("current_medication")),

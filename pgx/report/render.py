@@ -79,6 +79,12 @@ $body
 
 
 KEY_LIST = 8  # drugs named per line of the key results (the rest are counted)
+BADGES = {"avoid": "Avoid", "change_dose": "Change the dose", "incomplete": "Incomplete",
+          "monitor": "Monitor", "conditional": "Only with a condition",
+          "no_recommendation": "No genotype-based advice", "standard": "Standard"}
+UNSETTLED_LABELS = {"incomplete": "Incomplete: may change",
+                    "ambiguous": "Ambiguous: tied calls disagree",
+                    "gene_not_called": "Not assessable"}
 
 
 def _e(x) -> str:
@@ -86,7 +92,8 @@ def _e(x) -> str:
 
 
 def _cat(c: str) -> str:
-    return f'<span class="cat cat-{_e(c)}">{_e(CATEGORY_LABELS[c])}</span>'
+    """A category badge (its short name; the headings carry the long one)."""
+    return f'<span class="cat cat-{_e(c)}">{_e(BADGES[c])}</span>'
 
 
 def _cite(s: dict) -> str:
@@ -235,8 +242,7 @@ def _phenos(e: dict) -> str:
 def _advice(e: dict) -> str:
     out = []
     if e["state"] in UNSETTLED:
-        out.append(f'<span class="warn">{_e(e["state"].replace("_", " ").capitalize())}'
-                   f'{": may change" if e["state"] != "gene_not_called" else ""}'
+        out.append(f'<span class="warn">{_e(UNSETTLED_LABELS[e["state"]])}'
                    f'{" — " + _e(e["may_change"]) if e["may_change"] else ""}.</span>')
         if e["advice"]:
             out.append("As reported:")
@@ -249,7 +255,7 @@ def _advice(e: dict) -> str:
     for alt in e["alternatives"]:
         if alt["includes_reported"]:
             continue
-        shown = "; ".join(alt["results"][:4]) + (" …" if len(alt["results"]) > 4 else "")
+        shown = "; ".join(alt["phenotypes"][:4]) + (" …" if len(alt["phenotypes"]) > 4 else "")
         cat = _cat(alt["action"]) + " " if alt["action"] else ""
         out.append(f"If {_e(shown)}: {cat}" + (_advice_lines(alt["advice"], e["populations"])
                                                  or "no recommendation"))
