@@ -131,7 +131,8 @@ def cmd_call(args: argparse.Namespace) -> int:
                             result.all_samples, defs)
     assign_phenotypes(defs, [c for s in result.samples for c in result.calls[s]])
     files = output_files(outdir, result.samples, result.calls, defs,
-                         result.inputs, args.json_name, result.filters, result.sample_files)
+                         result.inputs, args.json_name, result.filters, result.sample_files,
+                         result.annotations)
     _write(files, outdir)
     if not args.quiet:
         n_genes = len({c.gene for s in result.samples for c in result.calls[s]})

@@ -11,6 +11,7 @@ GRCh38 (another genome build), per file and over all files.
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -41,6 +42,7 @@ class CallResult:
     all_samples: list[str]  # every sample in the inputs (``samples`` may be a selection)
     filters: list[dict] = field(default_factory=list)  # quality filters named in the headers
     sample_files: dict[str, list[str]] = field(default_factory=dict)  # sample -> its inputs
+    annotations: dict[str, object] = field(default_factory=dict)  # input -> novel.Annotation
 
 
 def _targets(defs: DefinitionSet) -> dict[str, np.ndarray]:
@@ -194,6 +196,7 @@ def call_vcfs(paths: list[str], defs: DefinitionSet, samples: list[str] | None =
         source = f"{defs.source} {defs.version}"
         for c in match_gene(gg, source, all_candidates=all_candidates):
             calls[c.sample].append(c)
+    annotations = _add_novel(paths, files, genes, wanted, calls, defs)
     filters = [f for p, vf in zip(paths, files) for f in header_filters(vf.header, str(p))]
     sample_files: dict[str, list[str]] = {s: [] for s in wanted}
     for p, vf in zip(paths, files):
@@ -201,4 +204,24 @@ def call_vcfs(paths: list[str], defs: DefinitionSet, samples: list[str] | None =
             if s in sample_files:
                 sample_files[s].append(str(p))
     return CallResult(samples=list(wanted), calls=calls, definitions=defs, inputs=list(paths),
-                      all_samples=list(order), filters=filters, sample_files=sample_files)
+                      all_samples=list(order), filters=filters, sample_files=sample_files,
+                      annotations=annotations)
+
+
+def _add_novel(paths, files, genes, wanted, calls, defs) -> dict:
+    """Possible novel alleles from annotated inputs (:mod:`pgx.calling.novel`) into the calls:
+    ``novel_variants`` and the ``not_excluded`` groups they open."""
+    from pgx.calling.novel import novel_possibilities, scan_novel
+
+    found, annotations = scan_novel([str(p) for p in paths], [vf.header for vf in files],
+                                    genes, wanted)
+    for (sample, gene), variants in found.items():
+        for i, c in enumerate(calls[sample]):
+            if c.gene != gene:
+                continue
+            c = calls[sample][i] = copy.copy(c)  # calls may share lists across samples
+            c.novel_variants = variants
+            if c.diplotypes:
+                c.not_excluded = c.not_excluded + novel_possibilities(defs.genes[gene], c,
+                                                                      variants)
+    return dict(zip((str(p) for p in paths), annotations))

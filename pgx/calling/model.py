@@ -40,6 +40,7 @@ class GeneCall:
     # diplotypes the genotypes do not exclude besides the reported ones, grouped by phenotype
     # (pgx.calling.not_excluded); possible_phenotypes/phenotype_certain: pgx.phenotype.assign
     not_excluded: list[dict] = field(default_factory=list)
+    novel_variants: list[dict] = field(default_factory=list)  # pgx.calling.novel
     possible_phenotypes: list[str] = field(default_factory=list)
     phenotype_certain: bool = False
     source: str = ""  # definitions source, or outside-call file

@@ -28,6 +28,7 @@ def _call_key(c: GeneCall) -> tuple:
     """Calls copied across samples (see matcher) share their lists: identical content."""
     return (c.gene, c.status, c.reason, c.phenotype, c.activity_score, id(c.diplotypes),
             id(c.candidates), id(c.missing_positions), id(c.warnings), id(c.not_excluded),
+            id(c.novel_variants),
             tuple(c.possible_phenotypes), c.inferred, c.source)
 
 
@@ -67,6 +68,7 @@ def gene_json(c: GeneCall, defs: DefinitionSet) -> dict:
         "activity_score": c.activity_score,
         "lookup_keys": c.lookup_keys,
         "not_excluded": c.not_excluded,
+        "novel_variants": c.novel_variants,
         "possible_phenotypes": c.possible_phenotypes,
         "phenotype_certain": c.phenotype_certain,
         "activity_ranges": activity_ranges(g),
@@ -89,8 +91,18 @@ def activity_ranges(g) -> list[dict]:
     return [{"min": lo, "max": hi, "phenotype": label} for lo, hi, label in score_ranges(g)]
 
 
+def annotation_summary(annotations: list) -> dict:
+    """What a sample's inputs say about annotation (:class:`pgx.calling.novel.Annotation`):
+    were consequences predicted, by which tool, which annotations were transferred."""
+    anns = [a for a in annotations if a is not None]
+    return {"consequences": any(a.consequences for a in anns),
+            "tools": sorted({a.tool for a in anns if a.tool}),
+            "fields": sorted({f for a in anns for f in a.fields})}
+
+
 def sample_json(sample: str, calls: list[GeneCall], defs: DefinitionSet, inputs: list[str],
-                cache: dict | None = None, filters: list[dict] | None = None) -> str:
+                cache: dict | None = None, filters: list[dict] | None = None,
+                annotation: dict | None = None) -> str:
     """The per-sample JSON document as text (gene entries serialised once per distinct call)."""
     cache = {} if cache is None else cache
     head = {
@@ -100,6 +112,7 @@ def sample_json(sample: str, calls: list[GeneCall], defs: DefinitionSet, inputs:
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "inputs": inputs,
         "input_filters": filters or [],
+        "annotation": annotation or {"consequences": False, "tools": [], "fields": []},
         "definitions": {"source": defs.source, "version": defs.version, "path": defs.path},
     }
     genes = []
@@ -160,7 +173,8 @@ def write_atomically(files: dict[Path, str], threads: int = 4) -> None:
 def output_files(outdir: Path, samples: list[str], calls: dict[str, list[GeneCall]],
                  defs: DefinitionSet, inputs: list[str], json_name: str,
                  filters: list[dict] | None = None,
-                 sample_files: dict[str, list[str]] | None = None) -> dict[Path, str]:
+                 sample_files: dict[str, list[str]] | None = None,
+                 annotations: dict | None = None) -> dict[Path, str]:
     """Every output file as text; each sample's JSON names only the inputs that hold the
     sample (``sample_files``) and their filters."""
     all_calls = [c for s in samples for c in calls[s]]
@@ -170,5 +184,6 @@ def output_files(outdir: Path, samples: list[str], calls: dict[str, list[GeneCal
     for s in samples:
         mine = (sample_files or {}).get(s, inputs)
         files[outdir / json_name.format(sample=s)] = sample_json(
-            s, calls[s], defs, mine, cache, [f for f in filters or [] if f["input"] in mine])
+            s, calls[s], defs, mine, cache, [f for f in filters or [] if f["input"] in mine],
+            annotation_summary([(annotations or {}).get(p) for p in mine]))
     return files

@@ -217,12 +217,14 @@ def _settle(g: Guideline, states, outcomes, reported_keys: set) -> list[dict]:
                         "order": typing_order(gene),
                         "text": f"{gene} not tested{why}: order {typing_order(gene)}"})
             continue
-        positions, phase, more_positions = {}, False, 0
+        positions, phase, more_positions, novel = {}, False, 0, []
         for grp in st.not_excluded:
             if not any(st.used(k) in changing[gene] or k in changing[gene]
                        for k in grp["lookup_keys"]):
                 continue
             phase |= grp["resolved_by"] == "phase"
+            if grp["resolved_by"] == "novel" and grp.get("novel") not in novel:
+                novel.append(grp.get("novel"))
             more_positions = max(more_positions, grp.get("more_positions", 0))
             for p in grp["positions"]:
                 cur = positions.setdefault(p["position"], dict(p, alleles=[]))
@@ -239,6 +241,11 @@ def _settle(g: Guideline, states, outcomes, reported_keys: set) -> list[dict]:
                         "text": "; ".join(parts) + " not tested"
                         + (f" (and {more_positions} more {gene} positions)"
                            if more_positions else "")})
+        if novel:
+            out.append({"gene": gene, "kind": "novel", "positions": [],
+                        "text": f"possible novel {gene} allele: {'; '.join(novel)} is in no "
+                                f"allele definition, its effect on function is unknown (the "
+                                f"star-allele call may be incomplete)"})
         if phase:
             out.append({"gene": gene, "kind": "phase", "positions": [],
                         "text": f"{gene}: the unphased genotypes also fit another diplotype; "

@@ -129,8 +129,10 @@ def key_results(genes: list[dict], drugs: list[dict], meds: dict | None,
             settle = max(texts, key=len)
             if g["missing_positions"]:
                 settle += " (to genotype them: pgx positions lists every defined position)"
-            incomplete.append({"gene": name, "status": g["status"],
-                               "what": f"{' or '.join(others) or 'another diplotype'} not excluded",
+            what = f"{' or '.join(others) or 'another diplotype'} not excluded"
+            if g["novel_variants"]:
+                what += " (a possible novel allele)"
+            incomplete.append({"gene": name, "status": g["status"], "what": what,
                                "settle": settle, "drugs": affected})
     return {"medications": medications,
             "actionable": sorted(actionable.values(), key=lambda a: (rank[a["category"]],

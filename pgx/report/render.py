@@ -194,6 +194,15 @@ def _key_results(doc: dict) -> str:
 
 
 # ---------------------------------------------------------------- genotypes and drugs
+def _novel(v: dict) -> str:
+    """``c.440A>T p.Glu147Val (missense, chr10:94942300 A>T, 0/1, AF 0.0001)``"""
+    name = " ".join(x for x in (v.get("hgvs_c"), v.get("hgvs_p")) if x) or \
+        v.get("amino_acid_change") or v.get("dna_change") or ""
+    extra = "".join(f", {k} {val}" for k, val in (v.get("annotations") or {}).items())
+    return (f"{name} ({v['consequence']}, {v['chrom']}:{v['pos']} {v['ref']}>{v['alt']}, "
+            f"genotype {v['genotype']}{extra})")
+
+
 def _genes(doc: dict) -> str:
     rows = []
     for g in doc["genes"]:
@@ -214,6 +223,11 @@ def _genes(doc: dict) -> str:
             status += f'<br><span class="note">{_e(g["reason"])}</span>'
         if g["inferred"]:
             status += f'<br><span class="note">{_e(g["inferred"])}</span>'
+        if g["novel_variants"]:
+            status += ('<br><span class="warn">possible novel allele: the star-allele call may '
+                       'be incomplete</span><br><span class="note">'
+                       + _e("; ".join(dict.fromkeys(_novel(v) for v in g["novel_variants"])))
+                       + "</span>")
         rows.append(f'<tr><th scope="row">{_e(g["gene"])}</th><td>{_e(g["diplotype"] or "—")}'
                     f'</td><td>{pheno}</td><td>{_e(g["activity_score"] or "—")}</td>'
                     f"<td>{status}</td></tr>")
@@ -361,6 +375,18 @@ def _tested(doc: dict) -> str:
                              + "</li>" for o in t["outside_calls"]) + "</ul>")
     else:
         out.append("<p>None supplied.</p>")
+    ann = doc.get("annotation") or {}
+    if ann.get("consequences"):
+        by = ", ".join(ann.get("tools") or []) or "consequences in the VCF"
+        out.append(f"<h3>Variants outside the allele definitions</h3><p>Consequence prediction "
+                   f"was run ({_e(by)}): protein-altering, start/stop and splice variants of the "
+                   f"pharmacogenes that no allele definition covers are listed under their gene "
+                   f"as possible novel alleles.</p>")
+    else:
+        out.append("<h3>Variants outside the allele definitions</h3><p>Consequence prediction "
+                   "was not run on this VCF: variants outside the defined positions were not "
+                   "assessed (a novel allele would go unnoticed). Run <code>pgx annotate "
+                   "--gff GFF3 --fasta FASTA</code> before <code>pgx call</code>.</p>")
     out.append(f"<h3>Not detected</h3><p>{_e(t['structural_variants'])}</p>")
     return "\n".join(out)
 
