@@ -19,7 +19,8 @@ Outputs (deterministic, no dates):
 The patients:
   DEMO001  all genes normal (GRCh38 reference; CYP2C19 *1/*1, the common normal haplotype)
   DEMO002  CYP2C19 *2/*17, CYP2C9 *1/*3, SLCO1B1 *1/*5; CYP2D6 and HLA-B from outside calls
-  DEMO003  DPYD c.1905+1G>A (*2A) heterozygous; TPMT *1/*3A from unphased genotypes
+  DEMO003  DPYD c.1905+1G>A (*2A) heterozygous; TPMT *1/*3A from unphased genotypes; a novel
+           CYP2C9 missense (p.Glu147Val) outside every definition (flagged once annotated)
   DEMO004  male: G6PD A- 202A_376G hemizygous (haploid chrX genotypes); UGT1A1 *28/*28
   DEMO005  missing data: CYP2C19 *1/*2 with 2 positions absent, one ./. and one failing FILTER
            (status partial, missing positions listed); NAT2 with a required position absent
@@ -76,6 +77,8 @@ class Patient:
     filtered: dict[str, list[str]] = field(default_factory=dict)  # gene -> ids, FILTER LowQual
     lowqual: dict[str, list[str]] = field(default_factory=dict)  # gene -> ids, GQ 12, DP 5
     outside: list[tuple[str, str, str, str]] = field(default_factory=list)  # gene, dip, ph, AS
+    # records at positions no definition uses: (chrom, 1-based POS, REF, ALT, GT, what it is)
+    extra: list[tuple[str, int, str, str, str, str]] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # gene -> note for expected.tsv
 
 
@@ -95,8 +98,14 @@ PATIENTS = [
     Patient(
         "DEMO003",
         design={"DPYD": ("Reference", "c.1905+1G>A (*2A)"), "TPMT": ("*1", "*3A")},
+        # a missense change no allele definition covers (GRCh38 REF A, MANE ENST00000260682
+        # c.440A>T p.Glu147Val; checked with bcftools csq on ../shared/data/grch38-pgx):
+        # flagged as a possible novel CYP2C9 allele once the VCF is annotated
+        extra=[("chr10", 94942300, "A", "T", "0/1", "CYP2C9 novel missense p.Glu147Val")],
         notes={"DPYD": "heterozygous c.1905+1G>A: activity score 1.0",
-               "TPMT": "unphased c.460G>A + c.719A>G: *1/*3A scores higher than *3B/*3C"},
+               "TPMT": "unphased c.460G>A + c.719A>G: *1/*3A scores higher than *3B/*3C",
+               "CYP2C9": "*1/*1 at the defined positions; carries a novel missense "
+                         "(p.Glu147Val) outside them, flagged when the VCF is annotated"},
     ),
     Patient(
         "DEMO004", sex="M",
@@ -193,6 +202,9 @@ def vcf_text(p: Patient, defs) -> str:
                 "60", "LowQual" if i in filtered else "PASS",
                 f"DP={5 if i in lowqual else 35}", "GT:GQ:DP",
                 f"{gt}:12:5" if i in lowqual else f"{gt}:99:35"])))
+    for chrom, pos, ref, alt, gt, _what in p.extra:
+        records.append((CONTIG_ORDER.index(chrom), pos, "\t".join([
+            chrom, str(pos), ".", ref, alt, "60", "PASS", "DP=35", "GT:GQ:DP", f"{gt}:99:35"])))
     records.sort()
     used = sorted({r[0] for r in records})
     header = ["##fileformat=VCFv4.2",
