@@ -32,7 +32,7 @@ import numpy as np
 KERNEL_MODULES = ("pgx.io.vcf_numba_fns", "pgx.filtering.expr_numba_fns",
                   "pgx.calling.match_numba_fns", "pgx.calling.not_excluded_numba_fns",
                   "pgx.annotate.transfer_numba_fns", "pgx.annotate.transfer_build_numba_fns",
-                  "pgx.annotate.transfer_pieces_numba_fns")
+                  "pgx.annotate.transfer_pieces_numba_fns", "pgx.annotate.csq_numba_fns")
 AOT_MODULE = "pgx_kernels"
 AOT_DIR = Path(__file__).resolve().parent / "_aot"
 JIT_OPTIONS = {"cache": True, "nogil": True}
